@@ -1,0 +1,212 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Backend names accepted by {@link initBackend}, the CLI's `--backend` and `REACGAN_BACKEND`.
+ * - `auto` (default): tensorflow-gpu, then tensorflow, then wasm, then cpu — the first that loads.
+ * - `tensorflow-gpu`: `@tensorflow/tfjs-node-gpu` (native TensorFlow with CUDA; see the README for the
+ *   CUDA/cuDNN versions it needs). Registers the backend named `tensorflow`.
+ * - `tensorflow`: `@tensorflow/tfjs-node` (native TensorFlow on the CPU, all cores).
+ * - `wasm`: `@tensorflow/tfjs-backend-wasm` (single-threaded in Node; cannot train convnets: it lacks
+ *   the Conv2DBackpropFilter kernel).
+ * - `webgl`, `webgpu`: browser backends, when their packages are loaded by the page.
+ * - `cpu`: `@tensorflow/tfjs-backend-cpu`, pure JavaScript (slow; always available).
+ */
+export type BackendChoice = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'webgl' | 'webgpu' | 'cpu';
+
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'webgl', 'webgpu', 'cpu'];
+
+/** One candidate tried by {@link initBackend}. */
+export interface BackendAttempt {
+  choice: Exclude<BackendChoice, 'auto'>;
+  /** npm package that provides it. */
+  package: string;
+  /** 'ok'; 'not-installed' (package absent); 'failed' (installed but would not load or initialise). */
+  outcome: 'ok' | 'not-installed' | 'failed';
+  /** Why it failed, from the loader's error (absent when ok). */
+  reason?: string;
+}
+
+/** What {@link initBackend} got. */
+export interface BackendReport {
+  /** The tfjs backend name now active: 'tensorflow', 'wasm', 'webgl', 'webgpu' or 'cpu'. */
+  backend: string;
+  /** The choice that produced it ('tensorflow-gpu' and 'tensorflow' both give backend 'tensorflow'). */
+  choice: Exclude<BackendChoice, 'auto'>;
+  /** npm package providing the backend. */
+  package: string;
+  /** Threads the backend computes with (native: TF intra-op threads; wasm: its thread pool; cpu: 1). */
+  threads: number;
+  /** TensorFlow C library version, for native backends (e.g. '2.21.0'). */
+  tensorflowVersion?: string;
+  /** Version of @tensorflow/tfjs-core in use. */
+  tfjsVersion: string;
+  /** Every candidate tried, in order, with the reason for each failure. */
+  attempts: BackendAttempt[];
+}
+
+export interface InitBackendOptions {
+  /** Which backend; default `REACGAN_BACKEND` from the environment, else 'auto'. */
+  backend?: BackendChoice | string;
+  /**
+   * Threads for native TensorFlow (sets TF_NUM_INTRAOP_THREADS before the package loads; has no
+   * effect once it has loaded in this process) and for wasm where threads are supported.
+   * Default: TensorFlow's own choice (all cores).
+   */
+  threads?: number;
+  /**
+   * How a backend package is imported (default: dynamic `import(name)`). Bundled apps can pass
+   * a function that returns already-imported modules; tests use it to simulate broken installs.
+   */
+  importModule?: (packageName: string) => Promise<unknown>;
+}
+
+const PACKAGES: Record<Exclude<BackendChoice, 'auto'>, string> = {
+  'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
+  tensorflow: '@tensorflow/tfjs-node',
+  wasm: '@tensorflow/tfjs-backend-wasm',
+  webgl: '@tensorflow/tfjs-backend-webgl',
+  webgpu: '@tensorflow/tfjs-backend-webgpu',
+  cpu: '@tensorflow/tfjs-backend-cpu',
+};
+
+const ALIASES: Record<string, BackendChoice> = {
+  node: 'tensorflow',
+  native: 'tensorflow',
+  'tfjs-node': 'tensorflow',
+  'node-gpu': 'tensorflow-gpu',
+  gpu: 'tensorflow-gpu',
+  'tfjs-node-gpu': 'tensorflow-gpu',
+};
+
+const env = (): Record<string, string | undefined> =>
+  (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
+
+/** Normalises a user-given backend name; throws naming the valid choices. */
+export function parseBackendChoice(value: string | undefined, argument = 'backend'): BackendChoice {
+  if (value === undefined || value === '') return 'auto';
+  const lower = value.trim().toLowerCase();
+  const choice = (ALIASES[lower] ?? lower) as BackendChoice;
+  if (!BACKEND_CHOICES.includes(choice)) {
+    throw new Error(`${argument}: expected one of ${BACKEND_CHOICES.join(', ')} (or node, node-gpu), received '${value}'`);
+  }
+  return choice;
+}
+
+function isModuleNotFound(error: unknown, pkg: string): boolean {
+  const e = error as { code?: string; message?: string };
+  const message = e?.message ?? '';
+  return (
+    (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND' || /Failed to resolve module specifier|Cannot find (module|package)|Could not resolve/.test(message)) &&
+    message.includes(pkg)
+  );
+}
+
+function firstLine(error: unknown): string {
+  const message = (error as Error)?.message ?? String(error);
+  // tfjs-node's "addon can not be found" message spans lines; keep it readable but bounded.
+  return message.replace(/\s+/g, ' ').trim().slice(0, 400);
+}
+
+async function importPackage(pkg: string): Promise<unknown> {
+  // A variable specifier keeps bundlers from trying to resolve optional native packages.
+  return import(/* @vite-ignore */ pkg);
+}
+
+async function tryChoice(choice: Exclude<BackendChoice, 'auto'>, options: InitBackendOptions): Promise<{ attempt: BackendAttempt; report?: Omit<BackendReport, 'attempts'> }> {
+  const pkg = PACKAGES[choice];
+  const fail = (outcome: BackendAttempt['outcome'], reason: string) => ({ attempt: { choice, package: pkg, outcome, reason } });
+  let module: Record<string, unknown>;
+  try {
+    if (choice === 'tensorflow' || choice === 'tensorflow-gpu') {
+      const e = env();
+      if (options.threads !== undefined && e.TF_NUM_INTRAOP_THREADS === undefined) e.TF_NUM_INTRAOP_THREADS = String(options.threads);
+      e.TF_CPP_MIN_LOG_LEVEL ??= '2';
+    }
+    module = (await (options.importModule ?? importPackage)(pkg)) as Record<string, unknown>;
+  } catch (error) {
+    return isModuleNotFound(error, pkg) ? fail('not-installed', `${pkg} is not installed`) : fail('failed', firstLine(error));
+  }
+  const name = choice === 'tensorflow-gpu' ? 'tensorflow' : choice;
+  try {
+    if (choice === 'wasm' && options.threads !== undefined && typeof module.setThreadsCount === 'function') {
+      (module.setThreadsCount as (n: number) => void)(options.threads);
+    }
+    const ok = await tf.setBackend(name);
+    if (!ok || tf.getBackend() !== name) return fail('failed', `${pkg} loaded but backend '${name}' did not initialise`);
+    await tf.ready();
+    // A real kernel call: a registered but broken backend must not pass.
+    const check = tf.tidy(() => tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([1, 1], [2, 1])).dataSync());
+    if (check[0] !== 3 || check[1] !== 7) return fail('failed', `${pkg}: matMul self-check returned [${Array.from(check)}]`);
+  } catch (error) {
+    return fail('failed', firstLine(error));
+  }
+  let threads = 1;
+  let tensorflowVersion: string | undefined;
+  if (name === 'tensorflow') {
+    const binding = (tf.backend() as unknown as { binding?: { TF_Version?: string } }).binding;
+    tensorflowVersion = binding?.TF_Version;
+    const configured = Number(env().TF_NUM_INTRAOP_THREADS);
+    threads = Number.isFinite(configured) && configured > 0 ? configured : await hardwareThreads();
+  } else if (name === 'wasm' && typeof module.getThreadsCount === 'function') {
+    threads = (module.getThreadsCount as () => number)();
+  }
+  return {
+    attempt: { choice, package: pkg, outcome: 'ok' },
+    report: { backend: name, choice, package: pkg, threads, tensorflowVersion, tfjsVersion: tf.version_core },
+  };
+}
+
+async function hardwareThreads(): Promise<number> {
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  if (nav?.hardwareConcurrency) return nav.hardwareConcurrency;
+  try {
+    const os = (await importPackage('node:os')) as { availableParallelism?: () => number; cpus: () => unknown[] };
+    return os.availableParallelism?.() ?? os.cpus().length;
+  } catch {
+    return 1;
+  }
+}
+
+/**
+ * Selects and initialises the TensorFlow.js backend, reporting what it got and why anything
+ * earlier in the order failed.
+ *
+ * Order for 'auto': `@tensorflow/tfjs-node-gpu` → `@tensorflow/tfjs-node` → `@tensorflow/tfjs-backend-wasm`
+ * → `cpu`. A package that is installed but fails to load (e.g. a missing libtensorflow or CUDA) is
+ * reported with the loader's message. An explicit choice that fails throws (no silent fallback).
+ *
+ * @param options.backend default `process.env.REACGAN_BACKEND`, else 'auto'.
+ * @throws Error naming the backend and the reason, when an explicitly requested backend cannot load,
+ *   or when the name is unknown.
+ * @example
+ *   const report = await initBackend();          // e.g. { backend: 'tensorflow', threads: 2, tensorflowVersion: '2.21.0', ... }
+ *   console.log(formatBackendReport(report));
+ */
+export async function initBackend(options: InitBackendOptions = {}): Promise<BackendReport> {
+  const choice = parseBackendChoice(options.backend ?? env().REACGAN_BACKEND, options.backend !== undefined ? 'backend' : 'REACGAN_BACKEND');
+  const order: Exclude<BackendChoice, 'auto'>[] = choice === 'auto' ? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] : [choice];
+  const attempts: BackendAttempt[] = [];
+  for (const candidate of order) {
+    const { attempt, report } = await tryChoice(candidate, options);
+    attempts.push(attempt);
+    if (report) return { ...report, attempts };
+  }
+  const last = attempts[attempts.length - 1];
+  throw new Error(
+    `backend: could not initialise '${choice}': ${attempts.map((a) => `${a.package}: ${a.reason}`).join('; ')}` +
+      (last?.outcome === 'not-installed' ? ` (install it with: pnpm add ${last.package})` : ''),
+  );
+}
+
+/** A few human-readable lines describing a {@link BackendReport}. */
+export function formatBackendReport(report: BackendReport): string {
+  const lines = [
+    `backend: ${report.backend} (${report.package}), threads: ${report.threads}` +
+      (report.tensorflowVersion ? `, TensorFlow ${report.tensorflowVersion}` : '') +
+      `, tfjs-core ${report.tfjsVersion}`,
+  ];
+  for (const a of report.attempts) {
+    if (a.outcome !== 'ok') lines.push(`  skipped ${a.package}: ${a.outcome === 'not-installed' ? 'not installed' : `failed to load: ${a.reason}`}`);
+  }
+  return lines.join('\n');
+}

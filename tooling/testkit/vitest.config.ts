@@ -1,0 +1,3 @@
+import { reacganVitestConfig } from './src/vitest-config.js';
+
+export default reacganVitestConfig();
