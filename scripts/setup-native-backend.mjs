@@ -112,9 +112,10 @@ function probe(dir) {
     return { ok: false, error: `loaded but backend=${out.backend}, matMul check ${out.check}` };
   }
   const stderr = (result.stderr ?? '').trim().split('\n').filter(Boolean);
+  const errorLine = stderr.find((l) => /^\s*(\w*Error|error):/.test(l)) ?? stderr.find((l) => /Error|error:/.test(l));
   const error = result.error
     ? String(result.error.message)
-    : stderr.find((l) => /Error|error:/.test(l)) ?? stderr.slice(-1)[0] ?? `exit code ${result.status}`;
+    : errorLine?.trim() ?? stderr.slice(-1)[0] ?? `exit code ${result.status}`;
   return { ok: false, error: error.slice(0, 500) };
 }
 
@@ -144,7 +145,10 @@ function downloadRoute(pkg) {
     env: { ...process.env, PATH: `${path.dirname(nodePreGyp(pkg))}${path.delimiter}${process.env.PATH}` },
   });
   if (!result.ok) {
-    return { ok: false, error: lastLines(result.output) };
+    // Keep the informative part of a Node stack dump (the error line and its code/hostname fields).
+    const lines = result.output.split('\n').map((l) => l.trim()).filter(Boolean);
+    const keep = lines.filter((l) => /(Error|error)[:\s]|^code:|^hostname:|^errno:|failed/.test(l) && !l.startsWith('at '));
+    return { ok: false, error: (keep.length ? keep.slice(0, 4) : lines.slice(-4)).join(' | ') };
   }
   return { ok: true };
 }
