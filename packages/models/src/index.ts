@@ -1,1 +1,55 @@
 export { version } from './version.js';
+export {
+  Module,
+  ModuleList,
+  StateDictError,
+  isTensorData,
+  type LoadStateDictOptions,
+  type NamedVariable,
+  type StateValue,
+  type TensorData,
+} from './module.js';
+export {
+  DEFAULT_MODEL_CONFIG,
+  ModelConfigError,
+  validateModelConfig,
+  type AuxiliaryClassifierType,
+  type Backbone,
+  type DiscriminatorConditioning,
+  type GeneratorConditioning,
+  type ModelConfig,
+  type ModelConfigInput,
+  type ModelDataOptions,
+} from './config.js';
+export { createDiscriminator, createGenerator } from './create.js';
+export {
+  Discriminator,
+  Generator,
+  type DiscriminatorApplyOptions,
+  type DiscriminatorOutput,
+} from './networks.js';
+export { forwardContext, type ApplyOptions, type ForwardContext, type StandingStatisticsCollector } from './layers/context.js';
+export { powerIteration, spectralNormalize, spectralSigma, spectralVectorSizes, type SpectralView } from './layers/spectral-norm.js';
+export {
+  Conv2d,
+  ConvTranspose2d,
+  Embedding,
+  Linear,
+  SPECTRAL_NORM_EPS,
+  WeightLayer,
+  type Conv2dGeometry,
+  type FusedActivation,
+  type WeightLayerOptions,
+} from './layers/weight-layers.js';
+export {
+  BATCH_NORM_EPS,
+  BATCH_NORM_MOMENTUM,
+  BatchNorm2d,
+  BigGANConditionalBatchNorm2d,
+  ConditionalBatchNorm2d,
+} from './layers/batch-norm.js';
+export { SelfAttention } from './layers/self-attention.js';
+export { activation, averagePool2x, l2NormalizeRows, maxPool2x, upsampleNearest2x, type ActivationName } from './layers/ops.js';
+export { INIT_METHODS, initTorchWeight, orthogonalMatrix, permute, type InitMethod, type WeightKind } from './init.js';
+export { SeededRandom } from './random.js';
+export { RESNET_IMAGE_SIZES } from './architectures/channel-tables.js';

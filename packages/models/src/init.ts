@@ -1,0 +1,193 @@
+import type { SeededRandom } from './random.js';
+
+/**
+ * Weight initialisation methods (StudioGAN `MODEL.g_init` / `MODEL.d_init`,
+ * `src/utils/ops.py:init_weights`):
+ * - `'ortho'`: `torch.nn.init.orthogonal_` (biases 0);
+ * - `'N02'`: normal(0, 0.02) (biases 0);
+ * - `'glorot'` / `'xavier'`: `xavier_uniform_` with PyTorch's fan computation (biases 0);
+ * - `'default'`: PyTorch's layer defaults (what StudioGAN gets when `d_init` is falsy):
+ *   conv / linear weights and biases U(−1/√fan_in, 1/√fan_in), embeddings N(0, 1).
+ */
+export type InitMethod = 'ortho' | 'N02' | 'glorot' | 'xavier' | 'default';
+
+export const INIT_METHODS: readonly InitMethod[] = ['ortho', 'N02', 'glorot', 'xavier', 'default'];
+
+/** Which PyTorch layer a weight belongs to (decides fans and the default init). */
+export type WeightKind = 'linear' | 'conv' | 'deconv' | 'embedding';
+
+function product(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a * b, 1);
+}
+
+/** PyTorch's `_calculate_fan_in_and_fan_out` for a weight of `torchShape`. */
+export function torchFans(torchShape: readonly number[]): { fanIn: number; fanOut: number } {
+  const receptive = product(torchShape.slice(2));
+  return { fanIn: torchShape[1] * receptive, fanOut: torchShape[0] * receptive };
+}
+
+/**
+ * A weight in PyTorch's layout (row-major over `torchShape`: Linear [out, in], Conv2d [O, I, kH, kW],
+ * ConvTranspose2d [I, O, kH, kW], Embedding [num, dim]), initialised as `method` prescribes.
+ */
+export function initTorchWeight(
+  method: InitMethod,
+  kind: WeightKind,
+  torchShape: readonly number[],
+  rng: SeededRandom,
+): Float32Array {
+  const size = product(torchShape);
+  const out = new Float32Array(size);
+  switch (method) {
+    case 'ortho': {
+      const rows = torchShape[0];
+      const cols = size / rows;
+      out.set(orthogonalMatrix(rows, cols, rng));
+      return out;
+    }
+    case 'N02':
+      for (let i = 0; i < size; i++) out[i] = 0.02 * rng.normal();
+      return out;
+    case 'glorot':
+    case 'xavier': {
+      const { fanIn, fanOut } = torchFans(torchShape);
+      const bound = Math.sqrt(6 / (fanIn + fanOut));
+      for (let i = 0; i < size; i++) out[i] = (2 * rng.uniform() - 1) * bound;
+      return out;
+    }
+    case 'default': {
+      if (kind === 'embedding') {
+        for (let i = 0; i < size; i++) out[i] = rng.normal();
+        return out;
+      }
+      // kaiming_uniform_(a=√5) reduces to U(−1/√fan_in, 1/√fan_in).
+      const bound = 1 / Math.sqrt(torchFans(torchShape).fanIn);
+      for (let i = 0; i < size; i++) out[i] = (2 * rng.uniform() - 1) * bound;
+      return out;
+    }
+    default:
+      throw new Error(`initTorchWeight: unknown init method '${String(method)}'`);
+  }
+}
+
+/** Bias initial values: zeros, except PyTorch's default U(−1/√fan_in, 1/√fan_in). */
+export function initBias(method: InitMethod, size: number, fanIn: number, rng: SeededRandom): Float32Array {
+  const out = new Float32Array(size);
+  if (method === 'default') {
+    const bound = 1 / Math.sqrt(fanIn);
+    for (let i = 0; i < size; i++) out[i] = (2 * rng.uniform() - 1) * bound;
+  }
+  return out;
+}
+
+/**
+ * `torch.nn.init.orthogonal_` on a [rows, cols] matrix (row-major, float64): a Gaussian matrix,
+ * transposed when rows < cols, QR-decomposed, Q's columns multiplied by sign(diag R), transposed
+ * back. Rows are orthonormal when rows ≤ cols, columns otherwise. Householder QR in float64.
+ */
+export function orthogonalMatrix(rows: number, cols: number, rng: SeededRandom): Float64Array {
+  const transpose = rows < cols;
+  const m = transpose ? cols : rows;
+  const n = transpose ? rows : cols;
+  // Column-major m×n Gaussian matrix. The normals are drawn in row-major order of the
+  // (possibly transposed) matrix, as PyTorch fills `flattened` before transposing it.
+  const a = new Float64Array(m * n);
+  if (transpose) {
+    // flattened is [rows, cols] = [n, m] row-major; its transpose is our m×n matrix.
+    for (let r = 0; r < n; r++) for (let c = 0; c < m; c++) a[r * m + c] = rng.normal();
+  } else {
+    for (let r = 0; r < m; r++) for (let c = 0; c < n; c++) a[c * m + r] = rng.normal();
+  }
+  const q = householderQ(a, m, n);
+  const out = new Float64Array(rows * cols);
+  if (transpose) {
+    // Q is m×n column-major; Qᵀ is n×m = rows×cols row-major: out[j*m + i] = Q[i, j] = q[j*m + i].
+    out.set(q);
+  } else {
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) out[i * n + j] = q[j * m + i];
+  }
+  return out;
+}
+
+/**
+ * Q (m×n, column-major, m ≥ n) of the QR decomposition of `a` (m×n column-major, overwritten),
+ * with columns scaled by sign(diag R) as PyTorch's orthogonal_ does.
+ */
+function householderQ(a: Float64Array, m: number, n: number): Float64Array {
+  const tau = new Float64Array(n);
+  const diag = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    const col = k * m;
+    let norm2 = 0;
+    for (let i = k; i < m; i++) norm2 += a[col + i] * a[col + i];
+    const norm = Math.sqrt(norm2);
+    const x0 = a[col + k];
+    const alpha = x0 >= 0 ? -norm : norm;
+    diag[k] = alpha;
+    const v0 = x0 - alpha;
+    a[col + k] = v0;
+    const vnorm2 = norm2 - x0 * x0 + v0 * v0;
+    const t = vnorm2 > 0 ? 2 / vnorm2 : 0;
+    tau[k] = t;
+    if (t === 0) continue;
+    for (let j = k + 1; j < n; j++) {
+      const cj = j * m;
+      let s = 0;
+      for (let i = k; i < m; i++) s += a[col + i] * a[cj + i];
+      s *= t;
+      for (let i = k; i < m; i++) a[cj + i] -= s * a[col + i];
+    }
+  }
+  const q = new Float64Array(m * n);
+  for (let j = 0; j < n; j++) q[j * m + j] = 1;
+  for (let k = n - 1; k >= 0; k--) {
+    const t = tau[k];
+    if (t === 0) continue;
+    const col = k * m;
+    for (let j = k; j < n; j++) {
+      const cj = j * m;
+      let s = 0;
+      for (let i = k; i < m; i++) s += a[col + i] * q[cj + i];
+      s *= t;
+      for (let i = k; i < m; i++) q[cj + i] -= s * a[col + i];
+    }
+  }
+  for (let j = 0; j < n; j++) {
+    if (diag[j] < 0) {
+      const cj = j * m;
+      for (let i = 0; i < m; i++) q[cj + i] = -q[cj + i];
+    }
+  }
+  return q;
+}
+
+/**
+ * Permutes a row-major array of `shape` by `perm` (numpy.transpose semantics): the result has
+ * shape `perm.map(p => shape[p])`.
+ */
+export function permute<T extends Float32Array | Float64Array>(data: T, shape: readonly number[], perm: readonly number[]): T {
+  const rank = shape.length;
+  if (perm.length !== rank) throw new Error(`permute: perm [${perm.join(',')}] does not match rank ${rank}`);
+  const outShape = perm.map((p) => shape[p]);
+  const inStrides = new Array<number>(rank);
+  let s = 1;
+  for (let d = rank - 1; d >= 0; d--) {
+    inStrides[d] = s;
+    s *= shape[d];
+  }
+  const strides = perm.map((p) => inStrides[p]);
+  const out = new (data.constructor as new (n: number) => T)(data.length);
+  const index = new Array<number>(rank).fill(0);
+  let src = 0;
+  for (let i = 0; i < data.length; i++) {
+    out[i] = data[src];
+    for (let d = rank - 1; d >= 0; d--) {
+      index[d]++;
+      src += strides[d];
+      if (index[d] < outShape[d]) break;
+      src -= strides[d] * outShape[d];
+      index[d] = 0;
+    }
+  }
+  return out;
+}

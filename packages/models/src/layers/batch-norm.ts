@@ -1,0 +1,143 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Module } from '../module.js';
+import type { ForwardContext } from './context.js';
+import { Embedding, Linear, type WeightLayerOptions } from './weight-layers.js';
+
+/** StudioGAN's batch-norm epsilon and momentum (`src/utils/ops.py:batchnorm_2d`). */
+export const BATCH_NORM_EPS = 1e-4;
+export const BATCH_NORM_MOMENTUM = 0.1;
+
+/**
+ * Batch normalisation over N, H, W of NHWC input (PyTorch `nn.BatchNorm2d`, eps 1e-4, momentum
+ * 0.1 as StudioGAN's `batchnorm_2d`), with optional affine weight/bias.
+ *
+ * - Batch statistics: mean and biased variance over N·H·W; running statistics are updated as
+ *   PyTorch does: r ← (1 − m)·r + m·s with the *unbiased* variance (n/(n − 1); with n = 1,
+ *   where PyTorch raises, the biased variance 0 is used), and `num_batches_tracked` += 1.
+ * - Running statistics: normalise with `running_mean` / `running_var`; nothing changes.
+ *
+ * Buffers: `running_mean` [C], `running_var` [C], `num_batches_tracked` (int32 scalar; int64 in
+ * PyTorch).
+ */
+export class BatchNorm2d extends Module {
+  readonly numFeatures: number;
+  readonly eps: number;
+  readonly momentum: number;
+  readonly gamma: tf.Variable | null;
+  readonly beta: tf.Variable | null;
+  readonly runningMean: tf.Variable;
+  readonly runningVar: tf.Variable;
+  readonly numBatchesTracked: tf.Variable;
+
+  constructor(name: string, numFeatures: number, options: { affine?: boolean; eps?: number; momentum?: number } = {}) {
+    super(name);
+    this.numFeatures = numFeatures;
+    this.eps = options.eps ?? BATCH_NORM_EPS;
+    this.momentum = options.momentum ?? BATCH_NORM_MOMENTUM;
+    const affine = options.affine ?? true;
+    this.gamma = affine ? this.addParameter('weight', tf.ones([numFeatures])) : null;
+    this.beta = affine ? this.addParameter('bias', tf.zeros([numFeatures])) : null;
+    this.runningMean = this.addBuffer('running_mean', tf.zeros([numFeatures]));
+    this.runningVar = this.addBuffer('running_var', tf.ones([numFeatures]));
+    this.numBatchesTracked = this.addBuffer('num_batches_tracked', tf.scalar(0, 'int32'));
+  }
+
+  /** Mean and variance to normalise with, updating running statistics when the context says so. */
+  statistics(x: tf.Tensor4D, ctx: ForwardContext): { mean: tf.Tensor1D; variance: tf.Tensor1D } {
+    if (!ctx.batchStatistics) return { mean: this.runningMean as tf.Tensor1D, variance: this.runningVar as tf.Tensor1D };
+    const { mean, variance } = tf.moments(x, [0, 1, 2]) as { mean: tf.Tensor1D; variance: tf.Tensor1D };
+    if (ctx.updateStatistics || ctx.standing) {
+      const n = x.shape[0] * x.shape[1] * x.shape[2];
+      const factor = n > 1 ? n / (n - 1) : 1;
+      tf.tidy(() => {
+        const unbiased = tf.mul(variance, factor) as tf.Tensor1D;
+        if (ctx.standing) ctx.standing.add(this, mean, unbiased);
+        if (ctx.updateStatistics) {
+          const m = this.momentum;
+          this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m)));
+          this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(unbiased, m)));
+          this.numBatchesTracked.assign(tf.add(this.numBatchesTracked, tf.scalar(1, 'int32')));
+        }
+      });
+    }
+    return { mean, variance };
+  }
+
+  /** x [N, H, W, C] → normalised (and affine-transformed) [N, H, W, C]. Call inside tf.tidy. */
+  apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
+    const { mean, variance } = this.statistics(x, ctx);
+    return tf.batchNorm(x, mean, variance, this.beta ?? undefined, this.gamma ?? undefined, this.eps) as tf.Tensor4D;
+  }
+
+  /** Resets running statistics to (0, 1) and the counter to 0 (PyTorch `reset_running_stats`). */
+  resetRunningStatistics(): void {
+    tf.tidy(() => {
+      this.runningMean.assign(tf.zerosLike(this.runningMean));
+      this.runningVar.assign(tf.onesLike(this.runningVar));
+      this.numBatchesTracked.assign(tf.scalar(0, 'int32'));
+    });
+  }
+}
+
+/**
+ * Class-conditional batch norm of StudioGAN's DCGAN and ResNet backbones
+ * (`src/utils/ops.py:ConditionalBatchNorm2d`): out = BN(x)·(1 + embed0(y)) + embed1(y), with BN
+ * without affine (eps 1e-4, momentum 0.1) and two class embeddings [C, features] (spectral norm
+ * when `apply_g_sn`). A lookup in an embedding equals a bias-free linear layer on the one-hot
+ * label. Running statistics are shared by all classes. At initialisation with embeddings at
+ * zero it is plain BN; with StudioGAN's init the tables are orthogonal, not zero.
+ */
+export class ConditionalBatchNorm2d extends Module {
+  readonly bn: BatchNorm2d;
+  readonly embed0: Embedding;
+  readonly embed1: Embedding;
+
+  constructor(name: string, numClasses: number, numFeatures: number, options: WeightLayerOptions) {
+    super(name);
+    this.bn = this.addModule('bn', new BatchNorm2d('bn', numFeatures, { affine: false }));
+    this.embed0 = this.addModule('embed0', new Embedding('embed0', numClasses, numFeatures, options));
+    this.embed1 = this.addModule('embed1', new Embedding('embed1', numClasses, numFeatures, options));
+  }
+
+  /** x [N, H, W, C], labels int32 [N]. Call inside tf.tidy. */
+  apply(x: tf.Tensor4D, labels: tf.Tensor1D, ctx: ForwardContext): tf.Tensor4D {
+    const gain = this.embed0.apply(labels, ctx);
+    const bias = this.embed1.apply(labels, ctx);
+    return modulate(this.bn, x, gain, bias, ctx);
+  }
+}
+
+/**
+ * BigGAN's conditional batch norm (`src/utils/ops.py:BigGANConditionalBatchNorm2d`):
+ * out = BN(x)·(1 + gain(a)) + bias(a), with BN without affine (eps 1e-4, momentum 0.1) and
+ * `gain`, `bias` linear layers without bias (spectral norm when `apply_g_sn`) on the affine input
+ * a = concat(shared(y), z_chunk).
+ */
+export class BigGANConditionalBatchNorm2d extends Module {
+  readonly bn: BatchNorm2d;
+  readonly gain: Linear;
+  readonly bias: Linear;
+
+  constructor(name: string, inFeatures: number, numFeatures: number, options: WeightLayerOptions) {
+    super(name);
+    this.bn = this.addModule('bn', new BatchNorm2d('bn', numFeatures, { affine: false }));
+    this.gain = this.addModule('gain', new Linear('gain', inFeatures, numFeatures, false, options));
+    this.bias = this.addModule('bias', new Linear('bias', inFeatures, numFeatures, false, options));
+  }
+
+  /** x [N, H, W, C], affine [N, inFeatures]. Call inside tf.tidy. */
+  apply(x: tf.Tensor4D, affine: tf.Tensor2D, ctx: ForwardContext): tf.Tensor4D {
+    const gain = this.gain.apply(affine, ctx);
+    const bias = this.bias.apply(affine, ctx);
+    return modulate(this.bn, x, gain, bias, ctx);
+  }
+}
+
+/** BN(x)·(1 + gain) + bias with per-sample gain and bias [N, C]. */
+function modulate(bn: BatchNorm2d, x: tf.Tensor4D, gain: tf.Tensor2D, bias: tf.Tensor2D, ctx: ForwardContext): tf.Tensor4D {
+  const [n, , , c] = x.shape;
+  const { mean, variance } = bn.statistics(x, ctx);
+  const normalized = tf.batchNorm(x, mean, variance, undefined, undefined, bn.eps);
+  const scale = tf.reshape(tf.add(gain, 1), [n, 1, 1, c]);
+  return tf.add(tf.mul(normalized, scale), tf.reshape(bias, [n, 1, 1, c]));
+}

@@ -1,0 +1,103 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * How a weight in this package's layout is viewed as the matrix whose spectral norm is taken, so
+ * that σ equals `torch.nn.utils.spectral_norm`'s for the same weights:
+ * - `'rows'`: the weight is [R, K] after a free reshape and u ∈ ℝ^R (Linear [out, in] with u over
+ *   out; Embedding [num, dim] with u over num) — identical to PyTorch's matrix;
+ * - `'columns'`: the weight is [K, O] after a free reshape and u ∈ ℝ^O (Conv2d HWIO with u over
+ *   O): the transpose of PyTorch's [O, I·kH·kW] up to a permutation of K (σ is unchanged; v is
+ *   stored in our (kH, kW, I) order, see the StudioGAN key map for the permutation);
+ * - `'deconv'`: ConvTranspose2d [kH, kW, O, I] with u over O (PyTorch's `dim=1` for
+ *   ConvTranspose2d); v is stored in (kH, kW, I) order.
+ */
+export type SpectralView = 'rows' | 'columns' | 'deconv';
+
+/** Sizes of u and v for a weight of `shape` viewed as `view`. */
+export function spectralVectorSizes(shape: readonly number[], view: SpectralView): { u: number; v: number } {
+  const size = shape.reduce((a, b) => a * b, 1);
+  switch (view) {
+    case 'rows':
+      return { u: shape[0], v: size / shape[0] };
+    case 'columns':
+      return { u: shape[shape.length - 1], v: size / shape[shape.length - 1] };
+    case 'deconv':
+      return { u: shape[2], v: size / shape[2] };
+  }
+}
+
+/** x / max(‖x‖₂, eps) (torch.nn.functional.normalize on a vector). */
+function normalizeVector(x: tf.Tensor, eps: number): tf.Tensor {
+  return tf.div(x, tf.maximum(tf.norm(x), eps));
+}
+
+/** W·v as a vector over u's index (v a vector over the other indices). */
+function weightTimesV(weight: tf.Tensor, v: tf.Tensor, view: SpectralView, sizes: { u: number; v: number }): tf.Tensor1D {
+  switch (view) {
+    case 'rows':
+      return tf.reshape(tf.matMul(tf.reshape(weight, [sizes.u, sizes.v]), tf.reshape(v, [sizes.v, 1])), [sizes.u]);
+    case 'columns':
+      return tf.reshape(tf.matMul(tf.reshape(v, [1, sizes.v]), tf.reshape(weight, [sizes.v, sizes.u])), [sizes.u]);
+    case 'deconv': {
+      const [kh, kw, o, i] = weight.shape;
+      const w3 = tf.reshape(weight, [kh * kw, o, i]);
+      return tf.sum(tf.mul(w3, tf.reshape(v, [kh * kw, 1, i])), [0, 2]) as tf.Tensor1D;
+    }
+  }
+}
+
+/** Wᵀ·u as a vector over v's index. */
+function weightTransposeTimesU(weight: tf.Tensor, u: tf.Tensor, view: SpectralView, sizes: { u: number; v: number }): tf.Tensor1D {
+  switch (view) {
+    case 'rows':
+      return tf.reshape(tf.matMul(tf.reshape(u, [1, sizes.u]), tf.reshape(weight, [sizes.u, sizes.v])), [sizes.v]);
+    case 'columns':
+      return tf.reshape(tf.matMul(tf.reshape(weight, [sizes.v, sizes.u]), tf.reshape(u, [sizes.u, 1])), [sizes.v]);
+    case 'deconv': {
+      const [kh, kw, o, i] = weight.shape;
+      const w3 = tf.reshape(weight, [kh * kw, o, i]);
+      return tf.reshape(tf.sum(tf.mul(w3, tf.reshape(u, [1, o, 1])), 1), [sizes.v]);
+    }
+  }
+}
+
+/**
+ * One power iteration of `torch.nn.utils.spectral_norm` (n_power_iterations = 1):
+ * v ← normalize(Wᵀu), u ← normalize(W v), with normalize(x) = x / max(‖x‖, eps).
+ * Writes the new u and v into the buffers; runs in its own tidy, so no tensor escapes.
+ */
+export function powerIteration(weight: tf.Tensor, u: tf.Variable, v: tf.Variable, view: SpectralView, eps: number): void {
+  const sizes = { u: u.size, v: v.size };
+  tf.tidy(() => {
+    const newV = normalizeVector(weightTransposeTimesU(weight, u, view, sizes), eps);
+    const newU = normalizeVector(weightTimesV(weight, newV, view, sizes), eps);
+    v.assign(newV);
+    u.assign(newU);
+  });
+}
+
+/**
+ * σ = uᵀ W v with u and v read from their buffers (constants for autodiff: the gradient flows
+ * through W only), as a scalar tensor.
+ */
+export function spectralSigma(weight: tf.Tensor, u: tf.Variable, v: tf.Variable, view: SpectralView): tf.Scalar {
+  const sizes = { u: u.size, v: v.size };
+  return tf.sum(tf.mul(u, weightTimesV(weight, v, view, sizes)));
+}
+
+/**
+ * The spectrally normalised weight W / σ (see {@link spectralSigma}); runs the power iteration
+ * first when `update` is true. Source: `torch.nn.utils.spectral_norm` as wrapped by StudioGAN's
+ * `src/utils/ops.py` (`snconv2d`, `sndeconv2d`, `snlinear`, `sn_embedding`, eps = 1e-6).
+ */
+export function spectralNormalize(
+  weight: tf.Tensor,
+  u: tf.Variable,
+  v: tf.Variable,
+  view: SpectralView,
+  eps: number,
+  update: boolean,
+): tf.Tensor {
+  if (update) powerIteration(weight, u, v, view, eps);
+  return tf.div(weight, spectralSigma(weight, u, v, view));
+}
