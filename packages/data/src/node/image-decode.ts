@@ -1,0 +1,109 @@
+import fs from 'node:fs';
+import { decode as decodeBmp } from 'bmp-ts';
+import sharp from 'sharp';
+import { DatasetError } from '../errors.js';
+import type { DecodedImage } from '../types.js';
+
+/**
+ * What happens to an alpha channel (RGBA PNG/WebP, palette PNG with tRNS, grey+alpha):
+ * - 'drop' (default): the alpha channel is discarded and the stored colour kept, so a fully
+ *   transparent red pixel (255, 0, 0, 0) becomes (255, 0, 0). This is what PIL's
+ *   `Image.convert('RGB')` does, i.e. torchvision's ImageFolder loader and StudioGAN.
+ * - 'black' / 'white': composite over a black / white background (premultiplied), so that pixel
+ *   becomes (0, 0, 0) / (255, 255, 255).
+ */
+export type AlphaPolicy = 'drop' | 'black' | 'white';
+
+export interface DecodeOptions {
+  /** Alpha rule, default 'drop'. */
+  alpha?: AlphaPolicy;
+}
+
+/**
+ * File extensions read as images (case-insensitive): torchvision's IMG_EXTENSIONS less the
+ * netpbm ones (.ppm/.pgm), which the prebuilt libvips in sharp cannot read.
+ */
+export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp'];
+
+/** sharp/libvips threads are plenty; a decode error message from libvips can span lines. */
+function firstLine(message: string): string {
+  return message.split('\n')[0].trim();
+}
+
+/**
+ * Decodes an image file's bytes to 8-bit RGB, HWC: the decoder always produces 3 channels.
+ * - Formats are recognised by content, not by extension: BMP (`BM` magic) through `bmp-ts`,
+ *   everything else (PNG, JPEG, WebP, TIFF, GIF) through `sharp` (libvips).
+ * - Greyscale → the value replicated in R, G, B. Palette → its colours. CMYK (JPEG) → sRGB through
+ *   libvips' colour management. 16-bit → 8-bit by keeping the high byte (v >> 8; 65535 → 255,
+ *   32768 → 128), never the low byte.
+ * - Alpha: see `AlphaPolicy` (default 'drop', as PIL's convert('RGB')). BMP alpha is always dropped.
+ * - EXIF orientation is not applied (as PIL's `Image.open` + `convert`, i.e. torchvision).
+ * - Truncated or corrupt data throws (sharp `failOn: 'truncated'`): JPEGs that end early, empty files,
+ *   unknown formats. JPEG warnings that PIL also tolerates (extraneous bytes) are accepted.
+ *
+ * @param file name used in error messages.
+ * @throws DatasetError BAD_IMAGE naming `file` and the decoder's reason.
+ */
+export async function decodeImage(bytes: Uint8Array, file: string, options: DecodeOptions = {}): Promise<DecodedImage> {
+  const alpha = options.alpha ?? 'drop';
+  if (bytes.length === 0) throw new DatasetError('BAD_IMAGE', `${file}: empty file (0 bytes)`, { problems: [{ file, problem: 'empty file (0 bytes)' }] });
+  try {
+    if (bytes.length >= 2 && bytes[0] === 0x42 && bytes[1] === 0x4d) return decodeBmpRgb(bytes);
+    const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    let pipeline = sharp(buffer, { failOn: 'truncated', limitInputPixels: 1 << 30 });
+    pipeline = alpha === 'drop' ? pipeline.removeAlpha() : pipeline.flatten({ background: alpha === 'black' ? '#000000' : '#ffffff' });
+    const { data, info } = await pipeline.toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`decoder returned ${info.channels} channels instead of 3`);
+    return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), shape: [info.height, info.width, 3] };
+  } catch (error) {
+    if (error instanceof DatasetError) throw error;
+    const reason = firstLine((error as Error).message);
+    throw new DatasetError('BAD_IMAGE', `${file}: cannot decode image (${reason})`, { problems: [{ file, problem: reason }], cause: error });
+  }
+}
+
+function decodeBmpRgb(bytes: Uint8Array): DecodedImage {
+  const decoded = decodeBmp(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { toRGBA: true });
+  const { width, height } = decoded;
+  const expected = width * height * 4;
+  if (!(width > 0 && height > 0) || decoded.data.length < expected) throw new Error(`BMP of ${width}×${height} holds ${decoded.data.length} bytes of pixels, expected ${expected}`);
+  const out = new Uint8Array(width * height * 3);
+  for (let i = 0, n = width * height; i < n; i++) {
+    out[3 * i] = decoded.data[4 * i];
+    out[3 * i + 1] = decoded.data[4 * i + 1];
+    out[3 * i + 2] = decoded.data[4 * i + 2];
+  }
+  return { data: out, shape: [height, width, 3] };
+}
+
+/** Reads and decodes one image file (see `decodeImage`); `label` names it in errors (default: the path). */
+export async function readImageFile(path: string, options: DecodeOptions & { label?: string } = {}): Promise<DecodedImage> {
+  const label = options.label ?? path;
+  let bytes: Buffer;
+  try {
+    bytes = await fs.promises.readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new DatasetError(code === 'ENOENT' ? 'MISSING_FILE' : 'BAD_IMAGE', `${label}: cannot read (${code ?? (error as Error).message})`, { problems: [{ file: label, problem: String(code ?? (error as Error).message) }], cause: error });
+  }
+  return decodeImage(bytes, label, options);
+}
+
+/** Image header only (fast): [H, W] without decoding pixels. Throws DatasetError BAD_IMAGE. */
+export async function readImageSize(bytes: Uint8Array, file: string): Promise<[number, number]> {
+  if (bytes.length === 0) throw new DatasetError('BAD_IMAGE', `${file}: empty file (0 bytes)`, { problems: [{ file, problem: 'empty file (0 bytes)' }] });
+  try {
+    if (bytes[0] === 0x42 && bytes[1] === 0x4d) {
+      const d = decodeBmpRgb(bytes);
+      return [d.shape[0], d.shape[1]];
+    }
+    const meta = await sharp(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).metadata();
+    if (!meta.width || !meta.height) throw new Error('no image size in the header');
+    return [meta.height, meta.width];
+  } catch (error) {
+    if (error instanceof DatasetError) throw error;
+    const reason = firstLine((error as Error).message);
+    throw new DatasetError('BAD_IMAGE', `${file}: cannot read image header (${reason})`, { problems: [{ file, problem: reason }], cause: error });
+  }
+}

@@ -1,0 +1,135 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { compareCodePoints, sortClassNames, type ClassOrder } from '../class-index.js';
+import { DatasetError, assertOneOf } from '../errors.js';
+import type { SplitName } from '../types.js';
+import { IMAGE_EXTENSIONS } from './image-decode.js';
+import { createImageFileDataset, listImageFiles, type ImageFileOptions, type InMemoryImageFileDataset, type StreamedImageFileDataset } from './image-files.js';
+
+/** Options of `loadImageFolder`. */
+export interface ImageFolderOptions extends ImageFileOptions {
+  /**
+   * Dataset root: either `root/<class>/<image>` (one split) or StudioGAN's
+   * `root/{train,valid}/<class>/<image>` (also `val/`, `test/`).
+   */
+  root: string;
+  /**
+   * Split for the StudioGAN layout: 'train' (default), 'valid' (or 'val': whichever folder exists,
+   * `valid/` first), 'test'. With the one-split layout only 'train' (or nothing) is accepted. A
+   * missing evaluation split throws unless `evalFallback: 'train'`.
+   */
+  split?: SplitName;
+  /** 'lexicographic' (default, = torchvision ImageFolder: "1", "10", "2") or 'numeric' ("1", "2", "10"). */
+  classOrder?: ClassOrder;
+  /**
+   * What to do when the requested evaluation split does not exist: 'error' (default) throws;
+   * 'train' uses the training images and warns exactly once "evaluating on train split".
+   */
+  evalFallback?: 'error' | 'train';
+  /** Extensions read as images (case-insensitive); default `IMAGE_EXTENSIONS`. Other files are ignored. */
+  extensions?: readonly string[];
+}
+
+export type ImageFolderDataset = (StreamedImageFileDataset | InMemoryImageFileDataset) & {
+  /** The split actually read ('train' also for one-split roots). */
+  readonly split: SplitName;
+  /** 'flat' = root/<class>/…, 'splits' = root/{train,valid}/<class>/… */
+  readonly layout: 'flat' | 'splits';
+};
+
+const SPLIT_DIRS = new Set(['train', 'valid', 'val', 'test']);
+
+async function subdirectories(dir: string): Promise<string[]> {
+  const entries = await fs.promises.readdir(dir, { withFileTypes: true });
+  const out: string[] = [];
+  for (const e of entries) {
+    if (e.name.startsWith('.')) continue;
+    if (e.isDirectory()) out.push(e.name);
+    else if (e.isSymbolicLink()) {
+      const st = await fs.promises.stat(path.join(dir, e.name)).catch(() => null);
+      if (st?.isDirectory()) out.push(e.name);
+    }
+  }
+  return out;
+}
+
+async function isDirectory(p: string): Promise<boolean> {
+  return (await fs.promises.stat(p).catch(() => null))?.isDirectory() ?? false;
+}
+
+/**
+ * An image-folder dataset (torchvision ImageFolder semantics, as StudioGAN reads custom data):
+ * class index = position of the class folder in the sorted folder names (`classOrder`); images
+ * are all files with an image extension found recursively under each class folder (sorted);
+ * hidden files and other extensions (notes.txt, .DS_Store) are ignored; every image becomes 8-bit
+ * RGB (see `decodeImage`). Images are streamed from disk (decoded per batch) unless `inMemory`.
+ * The label map is `classToIndex`; save it next to checkpoints with `saveClassIndex`.
+ *
+ * @throws DatasetError MISSING_FILE (no root), BAD_LAYOUT (no class folders, empty class folders),
+ *   MISSING_SPLIT (requested evaluation split absent), BAD_IMAGE (unreadable files, strict mode).
+ */
+export async function loadImageFolder(options: ImageFolderOptions): Promise<ImageFolderDataset> {
+  const root = path.resolve(options.root);
+  if (!(await isDirectory(root))) {
+    throw new DatasetError('MISSING_FILE', `image folder: root ${root} is not a directory (options.root / --root)`, { problems: [{ file: root, problem: 'not found or not a directory' }], root });
+  }
+  const evalFallback = options.evalFallback ?? 'error';
+  assertOneOf('options.evalFallback', evalFallback, ['error', 'train']);
+  const requested = options.split;
+  if (requested !== undefined) assertOneOf('options.split', requested, ['train', 'test', 'valid', 'val']);
+  const warn = options.onWarning ?? ((m: string) => console.warn(m));
+
+  const top = await subdirectories(root);
+  const layout: 'flat' | 'splits' = top.includes('train') && top.every((d) => SPLIT_DIRS.has(d)) ? 'splits' : 'flat';
+  let splitDir: string;
+  let split: SplitName = requested ?? 'train';
+  const missingSplit = (wanted: string, looked: string[]): string => {
+    const message = `image folder ${root}: the '${wanted}' split does not exist (looked for ${looked.join(', ')}); refusing to evaluate on the training split silently`;
+    if (evalFallback === 'error') {
+      throw new DatasetError('MISSING_SPLIT', `${message}. Create it, or pass evalFallback: 'train' to evaluate on the training images (with a warning).`, { root, problems: looked.map((l) => ({ file: l, problem: 'missing' })) });
+    }
+    warn(`${message}: evaluating on train split (evalFallback: 'train').`);
+    split = 'train';
+    return layout === 'splits' ? path.join(root, 'train') : root;
+  };
+  if (layout === 'splits') {
+    if (split === 'train') splitDir = path.join(root, 'train');
+    else if (split === 'test') splitDir = top.includes('test') ? path.join(root, 'test') : missingSplit('test', [path.join(root, 'test')]);
+    else {
+      const found = ['valid', 'val'].find((d) => top.includes(d));
+      if (found) {
+        splitDir = path.join(root, found);
+        split = found as SplitName;
+      } else splitDir = missingSplit(split, [path.join(root, 'valid'), path.join(root, 'val')]);
+    }
+  } else {
+    splitDir = split === 'train' ? root : missingSplit(split, [path.join(root, 'valid'), path.join(root, 'val'), path.join(root, 'test')]);
+  }
+
+  const classDirs = await subdirectories(splitDir);
+  if (classDirs.length === 0) {
+    throw new DatasetError('BAD_LAYOUT', `image folder ${splitDir}: no class folders; expected ${layout === 'splits' ? '<root>/<split>/<class>/<image>' : '<root>/<class>/<image>'}`, { root: splitDir });
+  }
+  const classNames = sortClassNames(classDirs, options.classOrder ?? 'lexicographic');
+  const extensions = options.extensions ?? IMAGE_EXTENSIONS;
+  const files: string[] = [];
+  const labels: number[] = [];
+  const empty: string[] = [];
+  for (const [label, cls] of classNames.entries()) {
+    const found = await listImageFiles(path.join(splitDir, cls), splitDir, extensions);
+    if (found.length === 0) empty.push(cls);
+    for (const f of found) {
+      files.push(f);
+      labels.push(label);
+    }
+  }
+  if (empty.length > 0) {
+    throw new DatasetError('BAD_LAYOUT', `image folder ${splitDir}: ${empty.length} class folder(s) hold no image files (${extensions.join(' ')}); remove them or add images:`, {
+      root: splitDir,
+      problems: empty.sort(compareCodePoints).map((c) => ({ file: `${c}/`, problem: 'no image files' })),
+    });
+  }
+  const name = `folder:${splitDir}`;
+  const dataset = await createImageFileDataset({ name, root: splitDir, files, labels, classNames, source: splitDir }, options);
+  return Object.assign(dataset, { split, layout });
+}
