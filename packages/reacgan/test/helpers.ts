@@ -1,0 +1,52 @@
+import * as data from '@reacgan/data';
+import { resolveConfig, type ReacganConfig } from '../src/config/resolve.js';
+import { mergeConfigInputs } from '../src/config/presets.js';
+import type { ConfigInput } from '../src/config/schema.js';
+
+/** A synthetic labelled dataset: class k is a bright square at a class-dependent position (uint8 HWC). */
+export function syntheticDataset(options: { count?: number; size?: number; channels?: 1 | 3; numClasses?: number; seed?: number } = {}): data.InMemoryDataset {
+  const { count = 64, size = 14, channels = 1, numClasses = 4, seed = 1 } = options;
+  const rng = new data.Rng(seed);
+  const images = new Uint8Array(count * size * size * channels);
+  const labels = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    const y = i % numClasses;
+    labels[i] = y;
+    const cx = 2 + ((y * 3) % (size - 5));
+    const cy = 2 + ((y * 5) % (size - 5));
+    for (let r = 0; r < size; r++) {
+      for (let c = 0; c < size; c++) {
+        const inside = r >= cy && r < cy + 3 && c >= cx && c < cx + 3;
+        const v = inside ? 200 + rng.nextInt(55) : rng.nextInt(30);
+        for (let ch = 0; ch < channels; ch++) images[((i * size + r) * size + c) * channels + ch] = v;
+      }
+    }
+  }
+  return data.createInMemoryDataset({ name: 'synthetic', images, labels, imageShape: [size, size, channels], numClasses });
+}
+
+/** A tiny configuration for fast tests: 16 px, 1 channel, 4 classes, narrow ResNet, batch 8. */
+export function tinyConfig(overrides: ConfigInput = {}): ReacganConfig {
+  const base: ConfigInput = {
+    data: { name: 'synthetic', imgSize: 16, numClasses: 4, imgChannels: 1 },
+    model: {
+      backbone: 'resnet',
+      gCondMtd: 'cBN',
+      dCondMtd: 'D2DCE',
+      normalizeDEmbed: true,
+      dEmbedDim: 8,
+      applyDSn: true,
+      zDim: 8,
+      gConvDim: 4,
+      dConvDim: 4,
+      applyGEma: true,
+      gEmaDecay: 0.9,
+      gEmaStart: 2,
+    },
+    loss: { advLoss: 'hinge', condLambda: 0.5, mP: 0.98, temperature: 0.5 },
+    optimization: { batchSize: 8, dUpdatesPerStep: 2, totalSteps: 10 },
+    pre: { applyRflip: false },
+    run: { seed: 3, printEvery: 2, saveEvery: 4 },
+  };
+  return resolveConfig(mergeConfigInputs(base, overrides));
+}
