@@ -53,3 +53,20 @@ export { activation, averagePool2x, l2NormalizeRows, maxPool2x, upsampleNearest2
 export { INIT_METHODS, initTorchWeight, orthogonalMatrix, permute, type InitMethod, type WeightKind } from './init.js';
 export { SeededRandom } from './random.js';
 export { RESNET_IMAGE_SIZES } from './architectures/channel-tables.js';
+export {
+  decodeSafetensors,
+  encodeSafetensors,
+  encodeSafetensorsAsync,
+  tensorsFromData,
+  type DecodedSafetensors,
+  type SafetensorsInput,
+} from './safetensors.js';
+export {
+  fromStudioganLayout,
+  fromStudioganStateDict,
+  studioganKeyMap,
+  toStudioganLayout,
+  toStudioganStateDict,
+  type LayoutTransform,
+  type StudioganKeyMapping,
+} from './studiogan-map.js';

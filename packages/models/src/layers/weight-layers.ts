@@ -157,6 +157,18 @@ export class Embedding extends WeightLayer {
   }
 }
 
+/**
+ * True when TensorFlow's 'same' padding of an input of `size` equals PyTorch's symmetric
+ * `padding` (same output size, `padding` pixels before and after).
+ */
+export function sameEqualsSymmetric(size: number, kernel: number, stride: number, padding: number): boolean {
+  const out = Math.ceil(size / stride);
+  const torchOut = Math.floor((size + 2 * padding - kernel) / stride) + 1;
+  const total = Math.max((out - 1) * stride + kernel - size, 0);
+  const before = Math.floor(total / 2);
+  return out === torchOut && before === padding && total - before === padding;
+}
+
 export interface Conv2dGeometry {
   kernelSize: number;
   stride?: number;
@@ -187,9 +199,18 @@ export class Conv2d extends WeightLayer {
 
   apply(x: tf.Tensor4D, ctx: ForwardContext, activation: FusedActivation = 'linear'): tf.Tensor4D {
     const filter = this.effectiveWeight(ctx) as tf.Tensor4D;
-    const pad = this.padding === 0 ? 'valid' : this.padding;
+    let input = x;
+    let pad: 'valid' | 'same' = 'valid';
+    if (this.padding > 0) {
+      if (sameEqualsSymmetric(x.shape[1], this.kernelSize, this.stride, this.padding) && sameEqualsSymmetric(x.shape[2], this.kernelSize, this.stride, this.padding)) {
+        pad = 'same';
+      } else {
+        const p = this.padding;
+        input = tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]]);
+      }
+    }
     return tf.fused.conv2d({
-      x,
+      x: input,
       filter,
       strides: this.stride,
       pad,
@@ -226,7 +247,14 @@ export class ConvTranspose2d extends WeightLayer {
     const outH = (h - 1) * this.stride - 2 * this.padding + this.kernelSize;
     const outW = (w - 1) * this.stride - 2 * this.padding + this.kernelSize;
     const filter = this.effectiveWeight(ctx) as tf.Tensor4D;
-    const pad = this.padding === 0 ? 'valid' : this.padding;
+    // conv2dTranspose is the adjoint of a convolution of the output; its padding is that
+    // convolution's. The native backend only takes 'same' / 'valid'.
+    let pad: 'valid' | 'same' | number = 'valid';
+    if (this.padding > 0) {
+      const same = sameEqualsSymmetric(outH, this.kernelSize, this.stride, this.padding) && sameEqualsSymmetric(outW, this.kernelSize, this.stride, this.padding);
+      if (!same) throw new Error(`ConvTranspose2d: padding ${this.padding} with kernel ${this.kernelSize}, stride ${this.stride} and output ${outH}×${outW} is not expressible as 'same'`);
+      pad = 'same';
+    }
     const y = tf.conv2dTranspose(x, filter, [n, outH, outW, this.outChannels], this.stride, pad);
     return this.bias ? tf.add(y, this.bias) : y;
   }
