@@ -58,8 +58,9 @@ export async function decodeImage(bytes: Uint8Array, file: string, options: Deco
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), shape: [info.height, info.width, 3] };
   } catch (error) {
     if (error instanceof DatasetError) throw error;
-    const reason = firstLine((error as Error).message);
-    throw new DatasetError('BAD_IMAGE', `${file}: cannot decode image (${reason})`, { problems: [{ file, problem: reason }], cause: error });
+    const said = firstLine((error as Error).message);
+    const reason = /unsupported image format/i.test(said) ? `not a supported image format (${said})` : `corrupt or truncated image data (decoder: ${said || 'no message'})`;
+    throw new DatasetError('BAD_IMAGE', `${file}: cannot decode image: ${reason}`, { problems: [{ file, problem: reason }], cause: error });
   }
 }
 
