@@ -1,5 +1,5 @@
 import { assertNonNegativeInteger, assertPositiveInteger, badArgument } from './errors.js';
-import { Rng } from './rng.js';
+import { type Rng } from './rng.js';
 
 /**
  * Uniform class labels for the generator: n draws from {0, …, numClasses − 1}, each
