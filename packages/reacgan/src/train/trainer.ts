@@ -51,6 +51,8 @@ export class NonFiniteLossError extends Error {
     readonly step: number,
     readonly term: string,
     readonly value: number,
+    /** The records of the same flush before the bad step (all finite). */
+    readonly records: StepRecord[] = [],
   ) {
     const [net, part] = term.split('/');
     const network = net === 'd' ? 'discriminator' : net === 'g' ? 'generator' : net;
@@ -425,9 +427,13 @@ export class Trainer {
       records.push({ step: p.step, values: out, ms: p.ms, gLr: this.config.optimization.gLr, dLr: this.config.optimization.dLr });
     }
     for (const r of records) {
-      for (const name of ['d/loss', 'd/adv', 'd/cond', 'g/loss', 'g/adv', 'g/cond', 'g/fm']) {
+      // Parts before totals, so the message names the term that went bad first.
+      for (const name of ['d/adv', 'd/cond', 'd/loss', 'g/adv', 'g/cond', 'g/fm', 'g/loss']) {
         const v = r.values[name];
-        if (v !== undefined && !Number.isFinite(v)) throw new NonFiniteLossError(r.step, name === 'd/loss' || name === 'g/loss' ? `${name.split('/')[0]}/total` : name, v);
+        if (v !== undefined && !Number.isFinite(v)) {
+          const term = name === 'd/loss' || name === 'g/loss' ? `${name.split('/')[0]}/total` : name;
+          throw new NonFiniteLossError(r.step, term, v, records.filter((x) => x.step < r.step));
+        }
       }
     }
     return records;

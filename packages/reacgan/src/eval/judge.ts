@@ -1,0 +1,86 @@
+/**
+ * Judging a class-conditional MNIST generator with the independent classifier: class accuracy of
+ * generated samples (does a "3" look like a 3 to a network that never saw the GAN?) and the Fréchet
+ * distance between generated and real test features in that classifier's 128-d feature space.
+ *
+ * The distance is computed with the FID formula (@reacgan/metrics), but it is NOT the Inception FID of the
+ * literature: the features come from this project's small MNIST classifier, so its values are only
+ * comparable with other numbers computed the same way (same classifier definition hash, same sample counts).
+ */
+import * as metrics from '@reacgan/metrics';
+import type * as tf from '@tensorflow/tfjs-core';
+import { CLASSIFIER_FEATURE_DIM, classifierDefinitionHash, type MnistClassifier } from './mnist-classifier.js';
+
+export interface JudgeResult {
+  /** Generated samples judged (perClass × numClasses). */
+  numSamples: number;
+  perClass: number;
+  /** Fraction of generated samples classified as the class they were generated for, in [0, 1]. */
+  classAccuracy: number;
+  /** Per class k: fraction of the samples generated for k classified as k. */
+  perClassAccuracy: number[];
+  /** confusion[k][j]: samples generated for class k and classified as j. */
+  confusion: number[][];
+  /** Fréchet distance in the classifier's feature space between generated samples and the reference set. */
+  fid: number;
+  /** Mean max softmax probability of the generated samples (the judge's confidence), in [0, 1]. */
+  meanConfidence: number;
+  /** What `fid` is, in words (for reports). */
+  fidDescription: string;
+  referenceCount: number;
+  classifierTestAccuracy: number;
+  classifierHash: string;
+}
+
+/**
+ * Generates `perClass` samples of every class with `generate` (labels 0…C−1 repeated, class-major),
+ * classifies them and computes the Fréchet distance to `reference` statistics (MNIST test features).
+ */
+export async function judgeGenerator(
+  generate: (labels: Int32Array) => tf.Tensor4D,
+  classifier: MnistClassifier,
+  reference: metrics.FeatureStatistics,
+  options: { perClass?: number; numClasses?: number } = {},
+): Promise<JudgeResult> {
+  const perClass = options.perClass ?? 100;
+  const numClasses = options.numClasses ?? 10;
+  const labels = new Int32Array(perClass * numClasses);
+  for (let k = 0; k < numClasses; k++) labels.fill(k, k * perClass, (k + 1) * perClass);
+  const images = generate(labels);
+  let out: Awaited<ReturnType<MnistClassifier['classify']>>;
+  try {
+    out = await classifier.classify(images);
+  } finally {
+    images.dispose();
+  }
+  const confusion = Array.from({ length: numClasses }, () => new Array<number>(10).fill(0));
+  let correct = 0;
+  let confidence = 0;
+  for (let i = 0; i < labels.length; i++) {
+    const p = out.predictions[i];
+    confusion[labels[i]][p] += 1;
+    if (p === labels[i]) correct++;
+    let max = 0;
+    for (let j = 0; j < 10; j++) max = Math.max(max, out.probabilities[i * 10 + j]);
+    confidence += max;
+  }
+  const stats = metrics.featuresToStatistics({ features: out.features, dim: CLASSIFIER_FEATURE_DIM });
+  const fid = metrics.frechetInceptionDistance(stats, reference);
+  return {
+    numSamples: labels.length,
+    perClass,
+    classAccuracy: correct / labels.length,
+    perClassAccuracy: confusion.map((row, k) => row[k] / perClass),
+    confusion,
+    fid,
+    meanConfidence: confidence / labels.length,
+    fidDescription: `Fréchet distance in the 128-d feature space of this project's MNIST classifier (${classifierHash()}), ${labels.length} generated vs ${reference.count} MNIST test images; not Inception FID`,
+    referenceCount: reference.count,
+    classifierTestAccuracy: classifier.testAccuracy,
+    classifierHash: classifierHash(),
+  };
+}
+
+function classifierHash(): string {
+  return classifierDefinitionHash();
+}

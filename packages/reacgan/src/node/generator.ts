@@ -1,0 +1,102 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as data from '@reacgan/data';
+import * as models from '@reacgan/models';
+import type * as tf from '@tensorflow/tfjs-core';
+import type { ReacganConfig } from '../config/resolve.js';
+import { imagesFromNhwc, tileImages, type Uint8Image } from '../report/images.js';
+import { generateImages } from '../train/trainer.js';
+import { type CheckpointInfo, loadCheckpoint } from './checkpoint.js';
+import { writeFileAtomic } from './fs-atomic.js';
+import { encodePng } from './png.js';
+import { perClassLabels } from './run.js';
+
+/** A generator restored from a training checkpoint. */
+export interface LoadedGenerator {
+  generator: models.Generator;
+  config: ReacganConfig;
+  /** Completed training steps of the checkpoint. */
+  step: number;
+  /** True when the EMA weights were loaded. */
+  ema: boolean;
+  info: CheckpointInfo;
+  checkpoint: string;
+}
+
+/** The checkpoint file of a run directory (`checkpoints/last.safetensors`) or the file itself. */
+export function checkpointPath(run: string | undefined, checkpoint: string | undefined, which: 'last' | 'best' = 'last'): string {
+  if (checkpoint) return checkpoint;
+  if (!run) throw new Error('expected --run <run directory> or --checkpoint <file>, received neither');
+  return join(run, 'checkpoints', `${which}.safetensors`);
+}
+
+/**
+ * Builds the generator of a checkpoint's configuration and loads its weights: the EMA generator (`G_ema.*`)
+ * by default when the run kept one, else G (`G.*`).
+ */
+export async function loadGenerator(file: string, options: { ema?: boolean } = {}): Promise<LoadedGenerator> {
+  const ckpt = await loadCheckpoint(file);
+  const config = ckpt.meta.config;
+  const generator = models.createGenerator(config.model, { imgSize: config.data.imgSize, imgChannels: config.data.imgChannels, numClasses: config.data.numClasses, initialize: false, seed: 0 });
+  const hasEma = [...ckpt.tensors.keys()].some((k) => k.startsWith('G_ema.'));
+  const useEma = (options.ema ?? true) && hasEma;
+  const prefix = useEma ? 'G_ema.' : 'G.';
+  const state = new Map<string, models.TensorData>();
+  for (const [name, t] of ckpt.tensors) if (name.startsWith(prefix)) state.set(name.slice(prefix.length), t);
+  generator.loadStateDict(state, { strict: true });
+  return { generator, config, step: ckpt.meta.step, ema: useEma, info: ckpt.info, checkpoint: file };
+}
+
+export interface SampleOptions {
+  seed?: number;
+  truncation?: number | null;
+  batchNormStatistics?: 'running' | 'batch';
+}
+
+/** Generates `labels` with a loaded generator (NHWC float32 in [−1, 1]; dispose it). */
+export function sampleLoaded(loaded: LoadedGenerator, labels: Int32Array, options: SampleOptions = {}): tf.Tensor4D {
+  return generateImages(loaded.generator, loaded.config, labels, {
+    rng: new data.Rng(options.seed ?? 0),
+    truncation: options.truncation,
+    batchNormStatistics: options.batchNormStatistics,
+  });
+}
+
+/** A grid with one row per class and `perClass` columns. */
+export function classGrid(loaded: LoadedGenerator, perClass: number, options: SampleOptions = {}): Uint8Image {
+  const labels = perClassLabels(loaded.config.data.numClasses, perClass);
+  const images = sampleLoaded(loaded, labels, options);
+  const values = images.dataSync();
+  const shape = images.shape;
+  images.dispose();
+  return tileImages(imagesFromNhwc(values, shape), perClass);
+}
+
+/**
+ * Writes `perClass` images of every class as `<dir>/<class index>/<n>.png` (8-bit PNG at the generator's
+ * native size; grayscale for 1 channel). Returns the number of files written.
+ */
+export async function writePerClassImages(loaded: LoadedGenerator, dir: string, perClass: number, options: SampleOptions = {}): Promise<number> {
+  const numClasses = loaded.config.data.numClasses;
+  let written = 0;
+  for (let k = 0; k < numClasses; k++) {
+    await mkdir(join(dir, String(k)), { recursive: true });
+    const labels = new Int32Array(perClass).fill(k);
+    // One stream per class, so class k's images do not depend on how many classes precede it.
+    const images = sampleLoaded(loaded, labels, { ...options, seed: Number(data.deriveSeed(options.seed ?? 0, k) & 0x1fffffffffffffn) });
+    const values = images.dataSync();
+    const shape = images.shape;
+    images.dispose();
+    const list = imagesFromNhwc(values, shape);
+    for (let n = 0; n < list.length; n++) {
+      await writeFileAtomic(join(dir, String(k), `${n}.png`), encodePng(list[n]));
+      written++;
+    }
+  }
+  return written;
+}
+
+/** Frees the generator. */
+export function disposeLoaded(loaded: LoadedGenerator): void {
+  loaded.generator.dispose();
+}
