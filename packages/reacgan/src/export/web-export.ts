@@ -1,0 +1,163 @@
+/**
+ * `reacgan export --web`: turns a training checkpoint into one small, self-contained file that the browser
+ * demo (`examples/web`) — or any tfjs program — loads with nothing but `@reacgan/models` (format: see
+ * `web-format.ts`, which also holds the browser-safe reader). Node only (reads the checkpoint from disk).
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import * as data from '@reacgan/data';
+import { FASHION_MNIST_CLASSES, MNIST_CLASSES } from '@reacgan/data/node';
+import * as models from '@reacgan/models';
+import * as tf from '@tensorflow/tfjs-core';
+import { loadCheckpoint } from '../node/checkpoint.js';
+import { version as reacganVersion } from '../version.js';
+import {
+  computeSelfCheck,
+  encodeWebGenerator,
+  type ExportedGeneratorChoice,
+  WEB_GENERATOR_FORMAT,
+  WEB_GENERATOR_FORMAT_VERSION,
+  type WebGeneratorDescriptor,
+} from './web-format.js';
+
+export * from './web-format.js';
+
+/** Names of the classes of the datasets this project knows by name (others: 'class 0', 'class 1', …). */
+export function defaultClassNames(datasetName: string, numClasses: number): string[] {
+  const key = datasetName.toLowerCase().replace(/[-_\s]/g, '');
+  const known: Record<string, readonly string[]> = {
+    mnist: MNIST_CLASSES,
+    fashionmnist: FASHION_MNIST_CLASSES,
+    cifar10: data.CIFAR10_CLASSES,
+    cifar100: data.CIFAR100_FINE_CLASSES,
+  };
+  const names = known[key];
+  if (names && names.length === numClasses) return [...names];
+  return Array.from({ length: numClasses }, (_, i) => `class ${i}`);
+}
+
+export interface ExportWebGeneratorOptions {
+  /** A checkpoint file (`…/checkpoints/last.safetensors`), a run's `checkpoints/` folder or a run folder (best, else last). */
+  checkpoint: string;
+  /** Output file (default: next to the checkpoint, `<name>.web.safetensors`). */
+  out?: string;
+  /** Which generator (default 'auto': G_ema when the run has an EMA generator, else G). */
+  generator?: ExportedGeneratorChoice;
+  /** Class names (default: the checkpoint's, else the dataset's known names, else 'class i'). */
+  classNames?: string[];
+  /** Largest difference a reader's self-check accepts (default {@link SELF_CHECK_TOLERANCE}). */
+  tolerance?: number;
+  /** Export time to record (default now; tests fix it). */
+  now?: Date;
+}
+
+export interface ExportWebGeneratorResult {
+  /** Absolute path of the written file. */
+  out: string;
+  /** Its size in bytes. */
+  bytes: number;
+  /** The checkpoint file read. */
+  checkpoint: string;
+  descriptor: WebGeneratorDescriptor;
+  /** Number of tensors written. */
+  tensors: number;
+}
+
+/** Resolves a checkpoint argument (file, `checkpoints/` folder or run folder) to a checkpoint file. */
+export async function resolveCheckpointPath(path: string): Promise<string> {
+  const absolute = resolve(path);
+  let info;
+  try {
+    info = await stat(absolute);
+  } catch {
+    throw new Error(`checkpoint ${path}: no such file or folder`);
+  }
+  if (info.isFile()) return absolute;
+  const candidates = [join(absolute, 'best.safetensors'), join(absolute, 'last.safetensors'), join(absolute, 'checkpoints', 'best.safetensors'), join(absolute, 'checkpoints', 'last.safetensors')];
+  for (const candidate of candidates) {
+    try {
+      if ((await stat(candidate)).isFile()) return candidate;
+    } catch {
+      // try the next one
+    }
+  }
+  throw new Error(`checkpoint ${path}: a folder without a checkpoint (looked for ${candidates.map((c) => c.slice(absolute.length + 1)).join(', ')})`);
+}
+
+/** Default output path: `…/last.safetensors` → `…/last.web.safetensors`. */
+export function defaultWebExportPath(checkpointFile: string): string {
+  return join(dirname(checkpointFile), `${basename(checkpointFile).replace(/\.safetensors$/, '')}.web.safetensors`);
+}
+
+/**
+ * Reads a training checkpoint and writes its generator (EMA by default) as a web generator file (see the
+ * module comment for the format). Uses the active tfjs backend for the self-check (the CLI uses 'cpu').
+ * @throws Error naming the checkpoint when it cannot be read, has no generator under the chosen prefix, its
+ *   tensors do not match its config, or `classNames` has the wrong length.
+ */
+export async function exportWebGenerator(options: ExportWebGeneratorOptions): Promise<ExportWebGeneratorResult> {
+  const file = await resolveCheckpointPath(options.checkpoint);
+  const bytes = await readFile(file);
+  const { tensors, meta, info } = await loadCheckpoint(file);
+  const config = meta?.config;
+  if (!config?.model || !config?.data) throw new Error(`checkpoint ${file}: its state has no resolved config (model and data sections)`);
+  const choice = options.generator ?? 'auto';
+  if (!['auto', 'ema', 'g'].includes(choice)) throw new Error(`exportWebGenerator: generator must be 'auto', 'ema' or 'g', received ${String(choice)}`);
+  const hasEma = [...tensors.keys()].some((name) => name.startsWith('G_ema.'));
+  if (choice === 'ema' && !hasEma) throw new Error(`checkpoint ${file}: no EMA generator (G_ema.*) in it (model.applyGEma is ${String(config.model.applyGEma)}); use --generator g`);
+  if (choice === 'auto' && !hasEma && config.model.applyGEma) {
+    throw new Error(`checkpoint ${file}: model.applyGEma is true but the checkpoint holds no G_ema.* tensors`);
+  }
+  const prefix = choice === 'g' || !hasEma ? 'G.' : 'G_ema.';
+  const picked = new Map<string, models.TensorData>();
+  for (const [name, t] of tensors) if (name.startsWith(prefix)) picked.set(name.slice(prefix.length), t);
+  if (!picked.size) throw new Error(`checkpoint ${file}: no ${prefix}* tensors`);
+
+  const { name: datasetName, imgSize, imgChannels, numClasses } = config.data;
+  const classNames = options.classNames ?? info?.classNames ?? defaultClassNames(datasetName, numClasses);
+  if (classNames.length !== numClasses) {
+    throw new Error(`exportWebGenerator: classNames must hold ${numClasses} names (data.numClasses), received ${classNames.length}`);
+  }
+  const generator = models.createGenerator(config.model, { imgSize, imgChannels, numClasses, initialize: false });
+  try {
+    try {
+      generator.loadStateDict(picked, { strict: true });
+    } catch (error) {
+      throw new Error(`checkpoint ${file}: the ${prefix}* tensors do not fit the config's generator: ${(error as Error).message}`);
+    }
+    const batchNormStatistics = config.run?.batchStatistics ? 'batch' : 'running';
+    const truncationFactor = config.run?.truncationFactor ?? -1;
+    const descriptor: Omit<WebGeneratorDescriptor, 'format' | 'formatVersion' | 'modelConfig'> = {
+      data: { name: datasetName, imgSize, imgChannels, numClasses, classNames: [...classNames] },
+      generation: { zPrior: config.model.zPrior, batchNormStatistics, truncation: truncationFactor === -1 || truncationFactor <= 0 ? null : truncationFactor },
+      provenance: {
+        generator: prefix === 'G_ema.' ? 'G_ema' : 'G',
+        step: Number.isInteger(meta.step) ? meta.step : null,
+        checkpoint: basename(file),
+        checkpointSha256: createHash('sha256').update(bytes).digest('hex'),
+        seed: config.run?.seed ?? null,
+        dataset: datasetName,
+        parameters: generator.numParameters(),
+        exportedAt: (options.now ?? new Date()).toISOString(),
+        exportBackend: tf.getBackend(),
+        versions: { reacgan: reacganVersion, '@reacgan/models': models.version, '@tensorflow/tfjs-core': tf.version_core },
+        ...(info?.reason ? { reason: info.reason } : {}),
+      },
+      selfCheck: computeSelfCheck(generator, batchNormStatistics, { tolerance: options.tolerance }),
+    };
+    const encoded = encodeWebGenerator(generator, descriptor);
+    const out = resolve(options.out ?? defaultWebExportPath(file));
+    await mkdir(dirname(out), { recursive: true });
+    await writeFile(out, encoded);
+    return {
+      out,
+      bytes: encoded.length,
+      checkpoint: file,
+      descriptor: { format: WEB_GENERATOR_FORMAT, formatVersion: WEB_GENERATOR_FORMAT_VERSION, modelConfig: generator.config, ...descriptor },
+      tensors: picked.size,
+    };
+  } finally {
+    generator.dispose();
+  }
+}
