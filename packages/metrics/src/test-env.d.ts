@@ -1,2 +1,2 @@
 // Types of the shared custom matchers (toBeAllclose) for this package's tests.
-/// <reference path="../../../tooling/testkit/src/vitest.d.ts" />
+import type {} from '../../../tooling/testkit/src/vitest.js';

@@ -5,6 +5,7 @@
 // records pool features and logits; here the same file goes through our reader and tfjs network.
 // Needs the Python reference environment (`pnpm test` creates it; REACGAN_SKIP_PYTHON_PARITY=1 skips).
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,10 +43,18 @@ describe.skipIf(skip)('inception-v3-fid: parity with a PyTorch build of the same
   let backendBefore: string;
 
   beforeAll(async () => {
-    if (!fs.existsSync(python)) {
+    if (!fs.existsSync(python) && !fs.existsSync(path.join(outDir, 'manifest.json'))) {
       throw new Error(`Python reference environment not found at ${python}: run scripts/setup-python-reference.sh (pnpm test does), or set REACGAN_SKIP_PYTHON_PARITY=1`);
     }
-    execFileSync(python, [path.join(packageRoot, 'scripts', 'make_inception_parity.py'), outDir, '--seed', '0'], { stdio: 'pipe', timeout: 300_000 });
+    const script = path.join(packageRoot, 'scripts', 'make_inception_parity.py');
+    const scriptHash = createHash('sha256').update(fs.readFileSync(script)).digest('hex');
+    const manifestFile = path.join(outDir, 'manifest.json');
+    const upToDate =
+      fs.existsSync(manifestFile) &&
+      fs.existsSync(path.join(outDir, 'weights.pth')) &&
+      (JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as { script_sha256?: string; seed?: number }).script_sha256 === scriptHash;
+    // Regenerate (~30 s of PyTorch) only when the script changed or the cache is empty.
+    if (!upToDate) execFileSync(python, [script, outDir, '--seed', '0'], { stdio: 'pipe', timeout: 300_000 });
     backendBefore = tf.getBackend();
     if (await loadNativeBackend()) await tf.setBackend('tensorflow');
     extractor = await createInceptionV3FidExtractor({ weights: fs.readFileSync(path.join(outDir, 'weights.pth')), verifyHash: false, batchSize: 2 });

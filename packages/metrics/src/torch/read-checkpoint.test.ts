@@ -1,0 +1,69 @@
+import fs from 'node:fs';
+import { loadFixture } from '@reacgan/testkit';
+import { unzipSync, zipSync } from 'fflate';
+import { describe, expect, it } from 'vitest';
+import { isTorchTensor, readTorchCheckpoint, readTorchStateDict, TorchCheckpointError, type TorchTensor } from './read-checkpoint.js';
+
+// Fixtures: scripts/make_torch_fixtures.py (torch.save of small state dicts in both formats).
+type Expected = Record<string, { tensors: Record<string, { dtype: string; shape: number[]; values: (number | string)[] }>; epoch?: number; meta?: object }>;
+const expected = loadFixture<Expected & { provenance: object }>(import.meta.url, '__fixtures__/expected.json');
+const read = (name: string): Uint8Array => new Uint8Array(fs.readFileSync(new URL(`./__fixtures__/${name}`, import.meta.url)));
+
+function values(t: TorchTensor): (number | string)[] {
+  return t.data instanceof BigInt64Array ? Array.from(t.data, (v) => v.toString()) : Array.from(t.data as ArrayLike<number>);
+}
+
+describe('readTorchStateDict', () => {
+  const files = Object.keys(expected).filter((k) => k !== 'provenance');
+  it.each(files)('%s decodes to the tensors torch saved (dtype, shape, values)', (file) => {
+    const exp = expected[file];
+    const sd = readTorchStateDict(read(file), file.includes('nested') ? { key: 'state_dict' } : {});
+    const names = Object.keys(exp.tensors).filter((k) => !k.startsWith('params.')).map((k) => k.replace(/^state_dict\./, ''));
+    expect([...sd.keys()]).toEqual(names);
+    for (const [rawName, e] of Object.entries(exp.tensors)) {
+      if (rawName.startsWith('params.')) continue;
+      const t = sd.get(rawName.replace(/^state_dict\./, ''))!;
+      expect(t.dtype, rawName).toBe(e.dtype);
+      expect(t.shape, rawName).toEqual(e.shape);
+      if (t.data instanceof BigInt64Array) expect(values(t)).toEqual(e.values);
+      else expect(values(t), rawName).toBeAllclose(e.values as number[], { rtol: 0, atol: 0 });
+    }
+  });
+
+  it('decodes storages shared with offsets, non-contiguous strides and stride 0 (zip and legacy)', () => {
+    for (const file of ['zip_views.pt', 'legacy_views.pt']) {
+      const sd = readTorchStateDict(read(file));
+      const base = sd.get('base')!.data as Float32Array;
+      expect(Array.from(sd.get('col_slice')!.data as Float32Array)).toEqual([0, 1, 2, 3, 4, 5].map((r) => base[r * 10 + 3]));
+      expect(sd.get('transposed')!.shape).toEqual([10, 6]);
+      expect((sd.get('transposed')!.data as Float32Array)[1]).toBe(base[10]);
+      expect(Array.from(sd.get('expanded')!.data as Float32Array)).toEqual([1, 1, 1, 2, 2, 2]);
+    }
+  });
+
+  it('reads nested checkpoints (nn.Parameter via _rebuild_parameter, plain values, dicts) as Maps', () => {
+    for (const file of ['zip_nested.pt', 'legacy_nested.pt']) {
+      const root = readTorchCheckpoint(read(file)) as Map<string, unknown>;
+      expect(root.get('epoch')).toBe(3);
+      expect(root.get('meta')).toEqual(new Map<string, unknown>([['name', 'tiny'], ['ok', true]]));
+      const params = root.get('params') as Map<string, unknown>;
+      expect(isTorchTensor(params.get('weight'))).toBe(true);
+      // Without a key, the state_dict entry is found automatically; nested dicts are flattened.
+      expect([...readTorchStateDict(read(file)).keys()]).toEqual(['weight', 'bias']);
+    }
+  });
+
+  it('rejects files that are not checkpoints, missing storages and unknown keys with clear errors', () => {
+    expect(() => readTorchCheckpoint(new TextEncoder().encode('hello'))).toThrow(TorchCheckpointError);
+    expect(() => readTorchCheckpoint(zipSync({ 'x/other.txt': new Uint8Array(3) }))).toThrow(/no data.pkl/);
+    // The zip fixture with its first storage removed.
+    const entries = unzipSync(read('zip_basic.pt'));
+    const name = Object.keys(entries).find((n) => n.endsWith('/data/0'))!;
+    delete entries[name];
+    expect(() => readTorchStateDict(zipSync(entries, { level: 0 }))).toThrow(/storage '0' is missing/);
+    const legacy = read('legacy_basic.pt');
+    expect(() => readTorchCheckpoint(legacy.subarray(0, legacy.length - 40))).toThrow(/truncated/);
+    expect(() => readTorchStateDict(read('zip_nested.pt'), { key: 'nope' })).toThrow(/no top-level key 'nope'/);
+  });
+});
+
