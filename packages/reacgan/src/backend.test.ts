@@ -75,3 +75,13 @@ describe('initBackend', () => {
     expect(report.threads).toBe(1);
   });
 });
+
+describe('gradients', () => {
+  it('are registered after initBackend on every backend (training needs them)', async () => {
+    for (const backend of ['cpu', 'wasm']) {
+      const report = await initBackend({ backend });
+      expect(report.gradients).toBe(true);
+      expect(tf.getGradient('Conv2D')).toBeDefined();
+    }
+  });
+});

@@ -42,6 +42,12 @@ export interface BackendReport {
   tfjsVersion: string;
   /** Every candidate tried, in order, with the reason for each failure. */
   attempts: BackendAttempt[];
+  /**
+   * Whether gradient functions are registered (training needs them). tfjs-core alone registers
+   * none; `@tensorflow/tfjs` (pulled in by tfjs-node) does. When missing, initBackend imports
+   * `@tensorflow/tfjs` if it is installed; otherwise this is false and training will fail.
+   */
+  gradients: boolean;
 }
 
 export interface InitBackendOptions {
@@ -189,13 +195,27 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   for (const candidate of order) {
     const { attempt, report } = await tryChoice(candidate, options);
     attempts.push(attempt);
-    if (report) return { ...report, attempts };
+    if (report) return { ...report, attempts, gradients: await ensureGradients(options) };
   }
   const last = attempts[attempts.length - 1];
   throw new Error(
     `backend: could not initialise '${choice}': ${attempts.map((a) => `${a.package}: ${a.reason}`).join('; ')}` +
       (last?.outcome === 'not-installed' ? ` (install it with: pnpm add ${last.package})` : ''),
   );
+}
+
+/** True when gradients are registered, importing `@tensorflow/tfjs` (if installed) to register them. */
+async function ensureGradients(options: InitBackendOptions): Promise<boolean> {
+  const registered = () => tf.getGradient('Conv2D') != null && tf.getGradient('BatchMatMul') != null;
+  if (registered()) return true;
+  try {
+    const active = tf.getBackend();
+    await (options.importModule ?? importPackage)('@tensorflow/tfjs');
+    if (tf.getBackend() !== active) await tf.setBackend(active);
+  } catch {
+    // Not installed: reported through `gradients: false`.
+  }
+  return registered();
 }
 
 /** A few human-readable lines describing a {@link BackendReport}. */
@@ -205,6 +225,7 @@ export function formatBackendReport(report: BackendReport): string {
       (report.tensorflowVersion ? `, TensorFlow ${report.tensorflowVersion}` : '') +
       `, tfjs-core ${report.tfjsVersion}`,
   ];
+  if (!report.gradients) lines.push('  warning: no gradient functions registered (install @tensorflow/tfjs to train on this backend)');
   for (const a of report.attempts) {
     if (a.outcome !== 'ok') lines.push(`  skipped ${a.package}: ${a.outcome === 'not-installed' ? 'not installed' : `failed to load: ${a.reason}`}`);
   }

@@ -1,5 +1,8 @@
 // Loaded before every test file (see vitest-config.ts).
 import '@tensorflow/tfjs-backend-cpu';
+// tfjs-core alone registers no gradients (the @tensorflow/tfjs union and tfjs-node do); tests of
+// code that takes gradients must not depend on which other package happened to be loaded first.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
 import { allcloseReport, type AllcloseOptions } from './allclose.js';
