@@ -29,7 +29,7 @@ export {
   type DiscriminatorOutput,
 } from './networks.js';
 export { forwardContext, type ApplyOptions, type ForwardContext, type StandingStatisticsCollector } from './layers/context.js';
-export { powerIteration, spectralNormalize, spectralSigma, spectralVectorSizes, type SpectralView } from './layers/spectral-norm.js';
+export { powerIteration, spectralNormalize, spectralSigma, spectralSigmaWithUpdate, spectralVectorSizes, type SpectralView } from './layers/spectral-norm.js';
 export {
   Conv2d,
   ConvTranspose2d,
@@ -50,7 +50,7 @@ export {
 } from './layers/batch-norm.js';
 export { SelfAttention } from './layers/self-attention.js';
 export { activation, averagePool2x, l2NormalizeRows, maxPool2x, upsampleNearest2x, type ActivationName } from './layers/ops.js';
-export { INIT_METHODS, initTorchWeight, orthogonalMatrix, permute, type InitMethod, type WeightKind } from './init.js';
+export { INIT_METHODS, initTorchWeight, orthogonalMatrix, permute, type InitMethod, type LayerInit, type WeightKind } from './init.js';
 export { SeededRandom } from './random.js';
 export { RESNET_IMAGE_SIZES } from './architectures/channel-tables.js';
 export {
@@ -70,3 +70,25 @@ export {
   type LayoutTransform,
   type StudioganKeyMapping,
 } from './studiogan-map.js';
+export {
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_FORMAT_KEY,
+  CHECKPOINT_JSON_KEY,
+  collectStateDicts,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  encodeCheckpointAsync,
+  parameterNamesByVariable,
+  restoreStateDicts,
+  type Checkpoint,
+  type CheckpointInput,
+} from './checkpoint.js';
+export { GeneratorEma, type GeneratorEmaOptions } from './ema.js';
+export {
+  EVALUATION_MODES,
+  applyStandingStatistics,
+  evaluationApplyOptions,
+  generateImages,
+  type EvaluationMode,
+  type StandingStatisticsOptions,
+} from './evaluation.js';

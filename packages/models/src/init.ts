@@ -13,6 +13,9 @@ export type InitMethod = 'ortho' | 'N02' | 'glorot' | 'xavier' | 'default';
 
 export const INIT_METHODS: readonly InitMethod[] = ['ortho', 'N02', 'glorot', 'xavier', 'default'];
 
+/** Layer-level initialisation: a config method, or `'zeros'` (standalone conditional-BN layers start as the identity). */
+export type LayerInit = InitMethod | 'zeros';
+
 /** Which PyTorch layer a weight belongs to (decides fans and the default init). */
 export type WeightKind = 'linear' | 'conv' | 'deconv' | 'embedding';
 
@@ -31,7 +34,7 @@ export function torchFans(torchShape: readonly number[]): { fanIn: number; fanOu
  * ConvTranspose2d [I, O, kH, kW], Embedding [num, dim]), initialised as `method` prescribes.
  */
 export function initTorchWeight(
-  method: InitMethod,
+  method: LayerInit,
   kind: WeightKind,
   torchShape: readonly number[],
   rng: SeededRandom,
@@ -39,6 +42,8 @@ export function initTorchWeight(
   const size = product(torchShape);
   const out = new Float32Array(size);
   switch (method) {
+    case 'zeros':
+      return out;
     case 'ortho': {
       const rows = torchShape[0];
       const cols = size / rows;
@@ -71,7 +76,7 @@ export function initTorchWeight(
 }
 
 /** Bias initial values: zeros, except PyTorch's default U(−1/√fan_in, 1/√fan_in). */
-export function initBias(method: InitMethod, size: number, fanIn: number, rng: SeededRandom): Float32Array {
+export function initBias(method: LayerInit, size: number, fanIn: number, rng: SeededRandom): Float32Array {
   const out = new Float32Array(size);
   if (method === 'default') {
     const bound = 1 / Math.sqrt(fanIn);

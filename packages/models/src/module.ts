@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import './register-gradients.js';
 
 /** A parameter with its full dotted name (StudioGAN `state_dict` key). */
 export interface NamedVariable {

@@ -81,7 +81,7 @@ export abstract class Generator extends Module {
       throw new Error(`Generator.apply: z must have shape [N, ${this.zDim}], received ${z instanceof tf.Tensor ? `[${z.shape.join(', ')}]` : String(z)}`);
     }
     checkLabels(labels, z.shape[0], 'Generator.apply');
-    return tf.tidy(() => this.forward(tf.cast(z, 'float32'), labels, ctx));
+    return tf.tidy(() => this.forward(z.dtype === 'float32' ? z : tf.cast(z, 'float32'), labels, ctx));
   }
 
   protected abstract forward(z: tf.Tensor2D, labels: tf.Tensor1D, ctx: ForwardContext): tf.Tensor4D;
@@ -206,7 +206,7 @@ export abstract class Discriminator extends Module {
     }
     checkLabels(labels, x.shape[0], 'Discriminator.apply');
     const adcFake = options.adcFake ?? false;
-    return tf.tidy(() => this.head(this.features(tf.cast(x, 'float32'), ctx), labels, ctx, adcFake)) as unknown as DiscriminatorOutput;
+    return tf.tidy(() => this.head(this.features(x.dtype === 'float32' ? x : tf.cast(x, 'float32'), ctx), labels, ctx, adcFake)) as unknown as DiscriminatorOutput;
   }
 
   /** Trunk + activation + sum pooling: [N, S, S, C] → h [N, featureDim]. */

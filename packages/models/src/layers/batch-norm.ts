@@ -1,7 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module } from '../module.js';
 import type { ForwardContext } from './context.js';
+import { SeededRandom } from '../random.js';
 import { Embedding, Linear, type WeightLayerOptions } from './weight-layers.js';
+
+/**
+ * Options of a standalone conditional batch norm: defaults are no spectral norm and zero-initialised
+ * gain/bias maps, so a fresh layer is exactly BN without affine for every label. The networks pass
+ * StudioGAN's `g_init` (orthogonal by default) instead, as StudioGAN's init_weights does.
+ */
+function conditionalOptions(options: Partial<WeightLayerOptions>): WeightLayerOptions {
+  return { spectralNorm: false, init: 'zeros', rng: options.rng ?? new SeededRandom(0), ...options };
+}
 
 /** StudioGAN's batch-norm epsilon and momentum (`src/utils/ops.py:batchnorm_2d`). */
 export const BATCH_NORM_EPS = 1e-4;
@@ -63,10 +73,18 @@ export class BatchNorm2d extends Module {
     return { mean, variance };
   }
 
-  /** x [N, H, W, C] → normalised (and affine-transformed) [N, H, W, C]. Call inside tf.tidy. */
+  /**
+   * x [N, H, W, C] → normalised (and affine-transformed) [N, H, W, C], computed as x·s + t with
+   * s = γ/√(σ² + eps) and t = β − μ·s (two full-size operations). Call inside tf.tidy.
+   */
   apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
     const { mean, variance } = this.statistics(x, ctx);
-    return tf.batchNorm(x, mean, variance, this.beta ?? undefined, this.gamma ?? undefined, this.eps) as tf.Tensor4D;
+    // Not tf.batchNorm: its gradient breaks without a scale (tfjs 4.22 saves an undefined input).
+    const inverse = tf.rsqrt(tf.add(variance, this.eps));
+    const scale = this.gamma ? tf.mul(inverse, this.gamma) : inverse;
+    const product = tf.mul(mean, scale);
+    const shift = this.beta ? tf.sub(this.beta, product) : tf.neg(product);
+    return tf.add(tf.mul(x, scale), shift);
   }
 
   /** Resets running statistics to (0, 1) and the counter to 0 (PyTorch `reset_running_stats`). */
@@ -84,16 +102,17 @@ export class BatchNorm2d extends Module {
  * (`src/utils/ops.py:ConditionalBatchNorm2d`): out = BN(x)·(1 + embed0(y)) + embed1(y), with BN
  * without affine (eps 1e-4, momentum 0.1) and two class embeddings [C, features] (spectral norm
  * when `apply_g_sn`). A lookup in an embedding equals a bias-free linear layer on the one-hot
- * label. Running statistics are shared by all classes. At initialisation with embeddings at
- * zero it is plain BN; with StudioGAN's init the tables are orthogonal, not zero.
+ * label. Running statistics are shared by all classes. A standalone layer starts with zero
+ * tables (exactly BN without affine); inside the networks the tables get StudioGAN's `g_init`.
  */
 export class ConditionalBatchNorm2d extends Module {
   readonly bn: BatchNorm2d;
   readonly embed0: Embedding;
   readonly embed1: Embedding;
 
-  constructor(name: string, numClasses: number, numFeatures: number, options: WeightLayerOptions) {
+  constructor(name: string, numClasses: number, numFeatures: number, layerOptions: Partial<WeightLayerOptions> = {}) {
     super(name);
+    const options = conditionalOptions(layerOptions);
     this.bn = this.addModule('bn', new BatchNorm2d('bn', numFeatures, { affine: false }));
     this.embed0 = this.addModule('embed0', new Embedding('embed0', numClasses, numFeatures, options));
     this.embed1 = this.addModule('embed1', new Embedding('embed1', numClasses, numFeatures, options));
@@ -118,8 +137,9 @@ export class BigGANConditionalBatchNorm2d extends Module {
   readonly gain: Linear;
   readonly bias: Linear;
 
-  constructor(name: string, inFeatures: number, numFeatures: number, options: WeightLayerOptions) {
+  constructor(name: string, inFeatures: number, numFeatures: number, layerOptions: Partial<WeightLayerOptions> = {}) {
     super(name);
+    const options = conditionalOptions(layerOptions);
     this.bn = this.addModule('bn', new BatchNorm2d('bn', numFeatures, { affine: false }));
     this.gain = this.addModule('gain', new Linear('gain', inFeatures, numFeatures, false, options));
     this.bias = this.addModule('bias', new Linear('bias', inFeatures, numFeatures, false, options));
@@ -133,11 +153,16 @@ export class BigGANConditionalBatchNorm2d extends Module {
   }
 }
 
-/** BN(x)·(1 + gain) + bias with per-sample gain and bias [N, C]. */
+/**
+ * BN(x)·(1 + gain) + bias with per-sample gain and bias [N, C], computed as x·s + t with
+ * s = (1 + gain)/√(σ² + eps) and t = bias − μ·s ([N, C] each; two full-size operations). With
+ * gain = bias = 0 this is bit-identical to BatchNorm2d without affine.
+ */
 function modulate(bn: BatchNorm2d, x: tf.Tensor4D, gain: tf.Tensor2D, bias: tf.Tensor2D, ctx: ForwardContext): tf.Tensor4D {
   const [n, , , c] = x.shape;
   const { mean, variance } = bn.statistics(x, ctx);
-  const normalized = tf.batchNorm(x, mean, variance, undefined, undefined, bn.eps);
-  const scale = tf.reshape(tf.add(gain, 1), [n, 1, 1, c]);
-  return tf.add(tf.mul(normalized, scale), tf.reshape(bias, [n, 1, 1, c]));
+  const inverse = tf.rsqrt(tf.add(variance, bn.eps));
+  const scale = tf.mul(tf.add(gain, 1), inverse);
+  const shift = tf.sub(bias, tf.mul(mean, scale));
+  return tf.add(tf.mul(x, tf.reshape(scale, [n, 1, 1, c])), tf.reshape(shift, [n, 1, 1, c]));
 }

@@ -28,8 +28,10 @@ export function activation(x: tf.Tensor, name: ActivationName): tf.Tensor {
  */
 export function upsampleNearest2x(x: tf.Tensor4D): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
-  const expanded = tf.broadcastTo(tf.reshape(x, [n, h, 1, w, 1, c]), [n, h, 2, w, 2, c]);
-  return tf.reshape(expanded, [n, 2 * h, 2 * w, c]);
+  // Columns, then rows, each a broadcast of rank ≤ 4 (the native Tile gradient stops at rank 4).
+  const wide = tf.broadcastTo(tf.reshape(x, [n * h, w, 1, c]), [n * h, w, 2, c]);
+  const tall = tf.broadcastTo(tf.reshape(wide, [n * h, 1, 2 * w * c]), [n * h, 2, 2 * w * c]);
+  return tf.reshape(tall, [n, 2 * h, 2 * w, c]);
 }
 
 /** 2×2 average pooling with stride 2 (PyTorch `nn.AvgPool2d(2)`). */

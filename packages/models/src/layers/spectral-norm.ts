@@ -26,16 +26,18 @@ export function spectralVectorSizes(shape: readonly number[], view: SpectralView
   }
 }
 
-/** x / max(‖x‖₂, eps) (torch.nn.functional.normalize on a vector). */
+/** x / max(‖x‖₂, eps) (torch.nn.functional.normalize on a vector), as x·rsqrt(max(Σx², eps²)). */
 function normalizeVector(x: tf.Tensor, eps: number): tf.Tensor {
-  return tf.div(x, tf.maximum(tf.norm(x), eps));
+  return tf.mul(x, tf.rsqrt(tf.maximum(tf.sum(tf.square(x)), eps * eps)));
 }
 
 /** W·v as a vector over u's index (v a vector over the other indices). */
 function weightTimesV(weight: tf.Tensor, v: tf.Tensor, view: SpectralView, sizes: { u: number; v: number }): tf.Tensor1D {
   switch (view) {
-    case 'rows':
-      return tf.reshape(tf.matMul(tf.reshape(weight, [sizes.u, sizes.v]), tf.reshape(v, [sizes.v, 1])), [sizes.u]);
+    case 'rows': {
+      const w2 = weight.rank === 2 ? (weight as tf.Tensor2D) : tf.reshape(weight, [sizes.u, sizes.v]);
+      return tf.reshape(tf.matMul(w2, tf.reshape(v, [sizes.v, 1])), [sizes.u]);
+    }
     case 'columns':
       return tf.reshape(tf.matMul(tf.reshape(v, [1, sizes.v]), tf.reshape(weight, [sizes.v, sizes.u])), [sizes.u]);
     case 'deconv': {
@@ -49,8 +51,10 @@ function weightTimesV(weight: tf.Tensor, v: tf.Tensor, view: SpectralView, sizes
 /** Wᵀ·u as a vector over v's index. */
 function weightTransposeTimesU(weight: tf.Tensor, u: tf.Tensor, view: SpectralView, sizes: { u: number; v: number }): tf.Tensor1D {
   switch (view) {
-    case 'rows':
-      return tf.reshape(tf.matMul(tf.reshape(u, [1, sizes.u]), tf.reshape(weight, [sizes.u, sizes.v])), [sizes.v]);
+    case 'rows': {
+      const w2 = weight.rank === 2 ? (weight as tf.Tensor2D) : tf.reshape(weight, [sizes.u, sizes.v]);
+      return tf.reshape(tf.matMul(tf.reshape(u, [1, sizes.u]), w2), [sizes.v]);
+    }
     case 'columns':
       return tf.reshape(tf.matMul(tf.reshape(weight, [sizes.v, sizes.u]), tf.reshape(u, [sizes.u, 1])), [sizes.v]);
     case 'deconv': {
@@ -69,10 +73,8 @@ function weightTransposeTimesU(weight: tf.Tensor, u: tf.Tensor, view: SpectralVi
 export function powerIteration(weight: tf.Tensor, u: tf.Variable, v: tf.Variable, view: SpectralView, eps: number): void {
   const sizes = { u: u.size, v: v.size };
   tf.tidy(() => {
-    const newV = normalizeVector(weightTransposeTimesU(weight, u, view, sizes), eps);
-    const newU = normalizeVector(weightTimesV(weight, newV, view, sizes), eps);
-    v.assign(newV);
-    u.assign(newU);
+    v.assign(normalizeVector(weightTransposeTimesU(weight, u, view, sizes), eps));
+    u.assign(normalizeVector(weightTimesV(weight, v, view, sizes), eps));
   });
 }
 
@@ -83,6 +85,20 @@ export function powerIteration(weight: tf.Tensor, u: tf.Variable, v: tf.Variable
 export function spectralSigma(weight: tf.Tensor, u: tf.Variable, v: tf.Variable, view: SpectralView): tf.Scalar {
   const sizes = { u: u.size, v: v.size };
   return tf.sum(tf.mul(u, weightTimesV(weight, v, view, sizes)));
+}
+
+/**
+ * σ, running the power iteration first when `update` is true. The iteration's W·v (with the new,
+ * constant v) is reused for σ = uᵀ(W v), so an update costs one extra product only. u and v are
+ * read back from their buffers (variables), which cuts them out of the gradient.
+ */
+export function spectralSigmaWithUpdate(weight: tf.Tensor, u: tf.Variable, v: tf.Variable, view: SpectralView, eps: number, update: boolean): tf.Scalar {
+  if (!update) return spectralSigma(weight, u, v, view);
+  const sizes = { u: u.size, v: v.size };
+  tf.tidy(() => v.assign(normalizeVector(weightTransposeTimesU(weight, u, view, sizes), eps)));
+  const wv = weightTimesV(weight, v, view, sizes);
+  tf.tidy(() => u.assign(normalizeVector(wv, eps)));
+  return tf.sum(tf.mul(u, wv));
 }
 
 /**
@@ -98,6 +114,5 @@ export function spectralNormalize(
   eps: number,
   update: boolean,
 ): tf.Tensor {
-  if (update) powerIteration(weight, u, v, view, eps);
-  return tf.div(weight, spectralSigma(weight, u, v, view));
+  return tf.div(weight, spectralSigmaWithUpdate(weight, u, v, view, eps, update));
 }

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { initBias, initTorchWeight, permute, torchFans, type InitMethod, type WeightKind } from '../init.js';
+import { initBias, initTorchWeight, permute, torchFans, type LayerInit, type WeightKind } from '../init.js';
 import { Module } from '../module.js';
 import type { SeededRandom } from '../random.js';
 import type { ForwardContext } from './context.js';
-import { powerIteration, spectralNormalize, spectralSigma, spectralVectorSizes, type SpectralView } from './spectral-norm.js';
+import { spectralNormalize, spectralSigmaWithUpdate, spectralVectorSizes, type SpectralView } from './spectral-norm.js';
 
 /** StudioGAN's spectral-norm epsilon (`src/utils/ops.py`: `spectral_norm(..., eps=1e-6)`). */
 export const SPECTRAL_NORM_EPS = 1e-6;
@@ -12,8 +12,8 @@ export const SPECTRAL_NORM_EPS = 1e-6;
 export interface WeightLayerOptions {
   /** Wrap the weight with spectral normalisation (parameter `weight_orig`, buffers `weight_u`, `weight_v`). */
   spectralNorm: boolean;
-  /** Initialisation method (StudioGAN `g_init` / `d_init`). */
-  init: InitMethod;
+  /** Initialisation method (StudioGAN `g_init` / `d_init`, or 'zeros'). */
+  init: LayerInit;
   /** Random stream for the initial weights and the SN vectors. */
   rng: SeededRandom;
   /** Spectral-norm epsilon (default 1e-6, StudioGAN). */
@@ -152,8 +152,7 @@ export class Embedding extends WeightLayer {
     const rows = tf.gather(this.weight, labels) as tf.Tensor2D;
     if (!this.spectralNorm) return rows;
     // gather(W)/σ equals gather(W/σ) and divides only N rows.
-    if (ctx.updateSpectralNorm) powerIteration(this.weight, this.u!, this.v!, this.view, this.spectralNormEps);
-    return tf.div(rows, spectralSigma(this.weight, this.u!, this.v!, this.view));
+    return tf.div(rows, spectralSigmaWithUpdate(this.weight, this.u!, this.v!, this.view, this.spectralNormEps, ctx.updateSpectralNorm));
   }
 }
 

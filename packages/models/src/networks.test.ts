@@ -1,0 +1,242 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describeBackends, expectNoTensorLeak, nativeInstalled } from '@reacgan/testkit';
+import { describe, expect, it } from 'vitest';
+import { collectStateDicts, encodeCheckpoint } from './checkpoint.js';
+import type { DiscriminatorConditioning, ModelConfigInput, ModelDataOptions } from './config.js';
+import { createDiscriminator, createGenerator } from './create.js';
+import { GeneratorEma } from './ema.js';
+import type { Discriminator, Generator } from './networks.js';
+
+/** Tiny configurations: 8–32 px, conv dims 4–8, 2–4 classes. */
+function tiny(backbone: 'deep_conv' | 'resnet' | 'big_resnet', dCondMtd: DiscriminatorConditioning = 'D2DCE', extra: ModelConfigInput = {}): {
+  config: ModelConfigInput;
+  data: ModelDataOptions;
+} {
+  const embed = dCondMtd === '2C' || dCondMtd === 'D2DCE';
+  return {
+    config: {
+      backbone,
+      gCondMtd: 'cBN',
+      dCondMtd,
+      dEmbedDim: embed ? 8 : 'N/A',
+      normalizeDEmbed: embed,
+      zDim: 12,
+      gSharedDim: backbone === 'big_resnet' ? 8 : 'N/A',
+      gConvDim: backbone === 'deep_conv' ? 4 : 8,
+      dConvDim: backbone === 'deep_conv' ? 4 : 8,
+      applyGSn: true,
+      applyDSn: true,
+      ...extra,
+    },
+    data: { imgSize: backbone === 'deep_conv' ? 32 : 16, imgChannels: 3, numClasses: 3, seed: 7 },
+  };
+}
+
+const HEADS: DiscriminatorConditioning[] = ['W/O', 'AC', 'PD', 'MH', 'MD', '2C', 'D2DCE'];
+
+function inputs(n: number, zDim: number, numClasses: number, seed = 1) {
+  const z = tf.randomNormal([n, zDim], 0, 1, 'float32', seed) as tf.Tensor2D;
+  const labels = tf.tensor1d(Array.from({ length: n }, (_, i) => i % numClasses), 'int32');
+  return { z, labels };
+}
+
+function allState(module: Generator | Discriminator): number[][] {
+  return [...module.stateDict().values()].map((v) => Array.from(v.dataSync()));
+}
+
+describe('networks: shapes, heads, ranges (cpu)', () => {
+  for (const backbone of ['deep_conv', 'resnet', 'big_resnet'] as const) {
+    it(`${backbone}: every head gives StudioGAN's outputs with the right shapes`, () => {
+      for (const head of HEADS) {
+        const { config, data } = tiny(backbone, head);
+        const G = createGenerator(config, data);
+        const D = createDiscriminator(config, data);
+        const { z, labels } = inputs(4, 12, 3);
+        const x = G.apply(z, labels, { training: false });
+        const s = data.imgSize;
+        expect(x.shape).toEqual([4, s, s, 3]);
+        expect(x.dtype).toBe('float32');
+        const values = x.dataSync();
+        expect(values.every((v) => v >= -1 && v <= 1)).toBe(true);
+        const out = D.apply(x, labels, { training: false });
+        expect(out.h.shape).toEqual([4, D.featureDim]);
+        if (head === 'MH') {
+          expect(out.advOutput.shape).toEqual([4, 4]);
+          expect(out.clsOutput).toBe(out.advOutput);
+        } else {
+          expect(out.advOutput.shape).toEqual([4]);
+        }
+        expect(out.clsOutput?.shape).toEqual(head === 'AC' ? [4, 3] : head === 'MH' ? [4, 4] : undefined);
+        const embed = head === '2C' || head === 'D2DCE';
+        expect(out.embed?.shape).toEqual(embed ? [4, 8] : undefined);
+        expect(out.proxy?.shape).toEqual(embed ? [4, 8] : undefined);
+        if (embed) {
+          // normalizeDEmbed: unit rows.
+          const norms = tf.tidy(() => tf.norm(out.embed!, 'euclidean', 1));
+          expect(norms).toBeAllclose([1, 1, 1, 1], { atol: 1e-5 });
+          norms.dispose();
+        }
+        const headVariables = D.conditioningHeadVariables();
+        expect(headVariables.length).toBe(head === 'W/O' ? 0 : head === 'AC' ? 1 : head === 'PD' ? 1 : 2);
+        tf.dispose([z, labels, x, out as unknown as tf.Tensor[]]);
+        G.dispose();
+        D.dispose();
+      }
+    });
+  }
+
+  it('resnet and big_resnet at 8 px, 1 image channel, unconditional G and W/O D', () => {
+    for (const backbone of ['resnet', 'big_resnet'] as const) {
+      const { config } = tiny(backbone, 'W/O', { gCondMtd: 'W/O', applyAttn: true, attnGLoc: [1], attnDLoc: [1], zDim: 8 });
+      const data = { imgSize: 8, imgChannels: 1, numClasses: 2, seed: 3 };
+      const G = createGenerator(config, data);
+      const D = createDiscriminator(config, data);
+      const { z, labels } = inputs(2, 8, 2);
+      const x = G.apply(z, labels, { training: true });
+      expect(x.shape).toEqual([2, 8, 8, 1]);
+      const out = D.apply(x, labels, { training: true });
+      expect(out.advOutput.shape).toEqual([2]);
+      tf.dispose([z, labels, x, out as unknown as tf.Tensor[]]);
+      G.dispose();
+      D.dispose();
+    }
+  });
+
+  it('the same seed gives the same weights; another seed other weights', () => {
+    const { config, data } = tiny('big_resnet');
+    const a = createGenerator(config, data);
+    const b = createGenerator(config, data);
+    const c = createGenerator(config, { ...data, seed: 8 });
+    expect(allState(a)).toEqual(allState(b));
+    expect(allState(a)).not.toEqual(allState(c));
+    [a, b, c].forEach((m) => m.dispose());
+  });
+
+  it('bad inputs fail with errors that name the argument', () => {
+    const { config, data } = tiny('resnet');
+    const G = createGenerator(config, data);
+    const D = createDiscriminator(config, data);
+    const z = tf.zeros([2, 5]) as tf.Tensor2D;
+    const labels = tf.tensor1d([0, 1], 'int32');
+    expect(() => G.apply(z, labels, { training: false })).toThrow(/z must have shape \[N, 12\], received \[2, 5\]/);
+    const z12 = tf.zeros([2, 12]) as tf.Tensor2D;
+    expect(() => G.apply(z12, tf.tensor1d([0, 1]), { training: false })).toThrow(/labels must be int32, received float32/);
+    expect(() => G.apply(z12, tf.tensor1d([0], 'int32'), { training: false })).toThrow(/labels must have shape \[2\]/);
+    expect(() => G.apply(z12, labels, {} as never)).toThrow(/options.training must be a boolean/);
+    expect(() => D.apply(tf.zeros([2, 16, 16, 1]) as tf.Tensor4D, labels, { training: false })).toThrow(/x must be NHWC \[N, 16, 16, 3\], received \[2, 16, 16, 1\]/);
+    expect(() => createGenerator({ ...config, backbone: 'big_resnet', gSharedDim: 8, zDim: 10 }, data)).toThrow(/zDim must be divisible by 3/);
+    expect(() => createGenerator(config, { ...data, imgSize: 24 })).toThrow(/imgSize must be one of/);
+    expect(() => createGenerator({ ...config, backbone: 'deep_conv' }, data)).toThrow(/deep_conv backbone supports imgSize 32 only/);
+    tf.dispose([z, z12, labels]);
+    G.dispose();
+    D.dispose();
+  });
+});
+
+describeBackends('networks: state changes and memory', () => {
+  it('evaluation changes no state; training updates SN vectors; updateStatistics: false freezes BN only', () => {
+    const { config, data } = tiny('big_resnet', 'D2DCE', { applyAttn: true, attnGLoc: [1], attnDLoc: [1] });
+    const G = createGenerator(config, data);
+    const { z, labels } = inputs(4, 12, 3);
+    const before = allState(G);
+    tf.dispose(G.apply(z, labels, { training: false }));
+    tf.dispose(G.apply(z, labels, { training: false, batchNormStatistics: 'batch' }));
+    expect(allState(G)).toEqual(before);
+    const names = [...G.stateDict().keys()];
+    const changed = (a: number[][], b: number[][]) => names.filter((_, i) => a[i].some((v, j) => v !== b[i][j]));
+    tf.dispose(G.apply(z, labels, { training: true, updateStatistics: false }));
+    const afterFrozen = allState(G);
+    const frozen = changed(before, afterFrozen);
+    expect(frozen.length).toBeGreaterThan(0);
+    expect(frozen.every((n) => n.endsWith('weight_u') || n.endsWith('weight_v'))).toBe(true);
+    tf.dispose(G.apply(z, labels, { training: true }));
+    const trained = changed(afterFrozen, allState(G));
+    expect(trained.some((n) => n.endsWith('running_mean'))).toBe(true);
+    expect(trained.some((n) => n.endsWith('num_batches_tracked'))).toBe(true);
+    expect(trained.some((n) => !/weight_[uv]|running_|num_batches/.test(n))).toBe(false);
+    tf.dispose([z, labels]);
+    G.dispose();
+  });
+
+  it('apply leaks nothing and disposing a model frees all its variables', async () => {
+    const before = tf.memory().numTensors;
+    const { config, data } = tiny('deep_conv', 'PD', { applyDSn: false, applyGSn: false, applyAttn: true, attnGLoc: [2], attnDLoc: [2] });
+    const G = createGenerator(config, data);
+    const D = createDiscriminator(config, data);
+    const { z, labels } = inputs(2, 12, 3);
+    await expectNoTensorLeak(() => G.apply(z, labels, { training: true }));
+    await expectNoTensorLeak(() => G.apply(z, labels, { training: false }));
+    const x = G.apply(z, labels, { training: false });
+    await expectNoTensorLeak(() => D.apply(x, labels, { training: true }));
+    await expectNoTensorLeak(() => D.apply(x, labels, { training: false }));
+    x.dispose();
+    tf.dispose([z, labels]);
+    G.dispose();
+    D.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+// Conv gradients on the pure-JS cpu backend take seconds per step even at 16 px (its
+// Conv2DBackpropFilter, docs/environment.md): the training loop runs on the native backend, and
+// only a short loop on cpu where the native backend is not installed.
+const TRAIN_BACKENDS = nativeInstalled() ? ['tensorflow'] : ['cpu'];
+const STEPS = nativeInstalled() ? 50 : 4;
+
+describeBackends(
+  'networks: training loop memory',
+  () => {
+    it(`no tensor growth over ${STEPS} train steps (D and G forward/backward, Adam, EMA, checkpoint encode)`, async () => {
+      const start = tf.memory().numTensors;
+      // 8 px keeps each step short; SN, cBN (shared embedding + hierarchical z), attention in G and D.
+      const { config } = tiny('big_resnet', 'D2DCE', { applyAttn: true, attnGLoc: [1], attnDLoc: [1], zDim: 8 });
+      const data = { imgSize: 8, imgChannels: 3, numClasses: 3, seed: 7 };
+      const G = createGenerator(config, data);
+      const D = createDiscriminator(config, { ...data, seed: 8 });
+      const ema = new GeneratorEma(G, { decay: 0.999, startStep: 2 });
+      const gVars = G.trainableVariables();
+      const dVars = D.trainableVariables();
+      const optimizerG = tf.train.adam(1e-4, 0.5, 0.999, 1e-6);
+      const optimizerD = tf.train.adam(1e-4, 0.5, 0.999, 1e-6);
+      const realX = tf.randomUniform([4, 8, 8, 3], -1, 1, 'float32', 3) as tf.Tensor4D;
+      const { z, labels } = inputs(4, 8, 3);
+      const step = (i: number): number => {
+        const dLoss = optimizerD.minimize(() => {
+          const fake = G.apply(z, labels, { training: true, updateStatistics: false });
+          const real = D.apply(realX, labels, { training: true });
+          const out = D.apply(fake, labels, { training: true });
+          return tf.add(tf.mean(tf.relu(tf.sub(1, real.advOutput))), tf.mean(tf.relu(tf.add(1, out.advOutput)))) as tf.Scalar;
+        }, true, dVars)!;
+        const gLoss = optimizerG.minimize(() => {
+          const out = D.apply(G.apply(z, labels, { training: true }), labels, { training: true });
+          return tf.add(tf.neg(tf.mean(out.advOutput)), tf.mean(tf.sum(tf.mul(out.embed!, out.proxy!), 1))) as tf.Scalar;
+        }, true, gVars)!;
+        ema.update(i);
+        const value = dLoss.dataSync()[0] + gLoss.dataSync()[0];
+        tf.dispose([dLoss, gLoss]);
+        if (i === 25) encodeCheckpoint({ tensors: collectStateDicts({ G, D, G_ema: ema.generator }), json: { step: i } });
+        return value;
+      };
+      for (let i = 0; i < 3; i++) step(i);
+      const counts: number[] = [];
+      const bytes: number[] = [];
+      const reference = tf.memory().numTensors;
+      for (let i = 3; i < 3 + STEPS; i++) {
+        expect(Number.isFinite(step(i))).toBe(true);
+        counts.push(tf.memory().numTensors);
+        bytes.push(tf.memory().numBytes);
+      }
+      expect(counts.every((c) => c === reference)).toBe(true);
+      expect(bytes.every((b) => b === bytes[0])).toBe(true);
+      tf.dispose([realX, z, labels]);
+      optimizerG.dispose();
+      optimizerD.dispose();
+      ema.dispose();
+      G.dispose();
+      D.dispose();
+      expect(tf.memory().numTensors).toBe(start);
+    });
+
+  },
+  TRAIN_BACKENDS,
+);
