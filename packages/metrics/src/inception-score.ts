@@ -42,7 +42,8 @@ export interface InceptionScoreResult {
  * row is dropped. 0·log 0 is taken as 0 (exact zeros in probabilities are fine).
  *
  * @param scores [N, C] logits or probabilities (rows are samples), e.g. the 1008-way logits of
- *   `inception-v3-fid` (softmax over all 1008, as StudioGAN).
+ *   `inception-v3-fid` (softmax over all 1008, as StudioGAN). An extractor result
+ *   (`{ features, dim, logits, logitsDim }`) may be passed as it is: its logits are used.
  * @throws MetricInputError for fewer samples than splits, non-finite values, negative probabilities
  *   or rows that do not sum to 1.
  */
@@ -54,7 +55,7 @@ export function inceptionScore(scores: FeatureInput, options: InceptionScoreOpti
   if (from !== 'logits' && from !== 'probabilities') {
     throw new MetricInputError(`inceptionScore: options.from must be 'logits' or 'probabilities', received ${String(from)}`);
   }
-  const { data, rows: n, dim: c } = toDenseFeatures(scores, 'scores');
+  const { data, rows: n, dim: c } = toDenseFeatures(logitsOf(scores), 'scores');
   if (n < splits) {
     throw new MetricInputError(`inceptionScore: need at least \`splits\` samples: received ${n} rows for splits = ${splits}`);
   }
@@ -124,4 +125,11 @@ export function inceptionScore(scores: FeatureInput, options: InceptionScoreOpti
   const mean = perSplit.reduce((a, b) => a + b, 0) / splits;
   const std = Math.sqrt(perSplit.reduce((a, b) => a + (b - mean) * (b - mean), 0) / splits);
   return { mean, std, scores: perSplit, splits, count: n, shuffleSeed: shuffleSeed ?? null, from };
+}
+
+/** An extraction result carries its logits next to its features; IS wants the logits. */
+function logitsOf(scores: FeatureInput): FeatureInput {
+  const s = scores as { logits?: ArrayLike<number>; logitsDim?: number };
+  if (s && typeof s === 'object' && !Array.isArray(s) && s.logits && s.logitsDim) return { features: s.logits, dim: s.logitsDim };
+  return scores;
 }

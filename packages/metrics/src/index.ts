@@ -70,6 +70,7 @@ export {
   type FeatureExtractorFactory,
 } from './extractors/registry.js';
 export { accumulateFeatures, type AccumulatedFeatures } from './extractors/accumulate.js';
+export { assertFloat32Backend } from './extractors/run-batched.js';
 export { isTorchTensor, readTorchCheckpoint, readTorchStateDict, TorchCheckpointError, type TorchDtype, type TorchTensor } from './torch/read-checkpoint.js';
 export { canonicalCacheKey, statisticsCacheKey, type StatisticsCacheKey } from './cache/key.js';
 export { getOrComputeStatistics, MemoryStatisticsCache, type StatisticsCache } from './cache/cache.js';

@@ -133,3 +133,23 @@ describe('inception-v3-fid network (structure)', () => {
     await expect(createInceptionV3FidExtractor({ weights: new Uint8Array([1, 2, 3]) })).rejects.toThrow(/SHA-256 is 039058c6.*expected it to start with 6726825d/);
   });
 });
+
+describe('C11: backends without float32 rendering', () => {
+  it('assertFloat32Backend refuses webgl with half-float textures and accepts everything else', async () => {
+    const { assertFloat32Backend } = await import('./run-batched.js');
+    const env = (value: boolean) => ({ getBool: (flag: string) => (flag === 'WEBGL_RENDER_FLOAT32_ENABLED' ? value : true) });
+    expect(() => assertFloat32Backend('webgl', env(false))).toThrow(/cannot render float32 textures.*tf.setBackend\('wasm'\)/);
+    expect(() => assertFloat32Backend('webgl', env(true))).not.toThrow();
+    expect(() => assertFloat32Backend('cpu', env(false))).not.toThrow();
+  });
+});
+
+describe('inceptionScore on an extraction result', () => {
+  it('uses the logits of { features, logits, logitsDim }', async () => {
+    const { inceptionScore } = await import('../inception-score.js');
+    const logits = Float32Array.from([5, 0, 0, 0, 5, 0]);
+    const r = inceptionScore({ features: new Float32Array(4), dim: 2, logits, logitsDim: 3 } as never, { splits: 1 });
+    expect(r.count).toBe(2);
+    expect(r.mean).toBeGreaterThan(1.5);
+  });
+});

@@ -26,6 +26,7 @@ export async function extractBatched(
     throw new MetricInputError('extract: options.range is required — declare the pixel range of images as [-1, 1], [0, 1] or [0, 255]');
   }
   const range = validateRange(options.range, 'extract: options.range');
+  assertFloat32Backend();
   const batchSize = options.batchSize ?? defaults.batchSize;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new MetricInputError(`extract: batchSize must be a positive integer, received ${batchSize}`);
   const n = images.shape[0];
@@ -85,4 +86,26 @@ function concat(chunks: Float32Array[]): Float32Array {
     o += c.length;
   }
   return out;
+}
+
+/**
+ * C11: refuses to extract features on a WebGL backend that renders to half-float textures (mobile
+ * GPUs without WEBGL_RENDER_FLOAT32_ENABLED), where features would be silently off by percent-level
+ * amounts. The statistics and metrics themselves always run in float64 on the host.
+ * @throws MetricInputError naming the backend and the fix (tf.setBackend('cpu') or 'wasm').
+ */
+export function assertFloat32Backend(backend: string = tf.getBackend(), env: { getBool(flag: string): boolean } = tf.env()): void {
+  if (backend !== 'webgl') return;
+  let float32 = true;
+  try {
+    float32 = env.getBool('WEBGL_RENDER_FLOAT32_ENABLED');
+  } catch {
+    float32 = true; // flag not registered: not the tfjs WebGL backend we know
+  }
+  if (!float32) {
+    throw new MetricInputError(
+      "feature extraction: the 'webgl' backend on this device cannot render float32 textures (WEBGL_RENDER_FLOAT32_ENABLED is false); " +
+        "features would be computed in float16. Switch backend first: await tf.setBackend('wasm') or tf.setBackend('cpu')",
+    );
+  }
 }
