@@ -116,6 +116,8 @@ export abstract class Generator extends Module {
  * - `miEmbed`, `miProxy`, `miClsOutput`: the TAC twin head.
  */
 export interface DiscriminatorOutput {
+  /** (Index signature so that `tf.dispose(output)` type-checks.) */
+  [key: string]: tf.Tensor | undefined;
   h: tf.Tensor2D;
   advOutput: tf.Tensor1D;
   embed?: tf.Tensor2D;
