@@ -3,6 +3,7 @@ export {
   Module,
   ModuleList,
   StateDictError,
+  gradientsRegistered,
   isTensorData,
   type LoadStateDictOptions,
   type NamedVariable,

@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs-core';
-import './register-gradients.js';
 
 /** A parameter with its full dotted name (StudioGAN `state_dict` key). */
 export interface NamedVariable {
@@ -253,4 +252,13 @@ export class ModuleList<M extends Module = Module> extends Module {
   get length(): number {
     return this.items.length;
   }
+}
+
+/**
+ * True when tfjs gradient functions are registered. tfjs-core alone registers none; the
+ * `@tensorflow/tfjs` union, `@tensorflow/tfjs-node` and `reacgan`'s `initBackend()` do. Training
+ * (tf.variableGrads / optimizer.minimize over these modules) needs them; inference does not.
+ */
+export function gradientsRegistered(): boolean {
+  return tf.getGradient('Conv2D') != null && tf.getGradient('BatchMatMul') != null && tf.getGradient('Sum') != null;
 }
