@@ -183,6 +183,30 @@ describe('exportWebGenerator', () => {
     await expect(exportWebGenerator({ checkpoint: file, generator: 'ema' })).rejects.toThrow(/no EMA generator \(G_ema\.\*\).*--generator g/);
   });
 
+  it('bakes standing statistics into the running statistics when the run evaluates with them', async () => {
+    const cfg = config({ run: { standingStatistics: true, standingStep: 3, standingMaxBatch: 6 } });
+    const trainer = Trainer.create(cfg, { dataset: squares() });
+    const file = join(dir, 'standing', 'last.safetensors');
+    await writeCheckpoint(trainer, file);
+    const ema = snapshot(trainer.generatorEma!);
+    trainer.dispose();
+    const result = await exportWebGenerator({ checkpoint: file, out: join(dir, 'standing.web.safetensors') });
+    expect(result.descriptor.generation).toEqual({ zPrior: 'gaussian', batchNormStatistics: 'running', truncation: null, standingStatistics: { steps: 3, maxBatch: 6, seed: 5 } });
+    const { tensors } = decodeWebGenerator(await readFile(result.out));
+    const running = [...tensors.keys()].filter((name) => name.endsWith('running_mean') || name.endsWith('running_var'));
+    expect(running.length).toBeGreaterThan(0);
+    for (const name of running) expect(Array.from(tensors.get(name)!.data), name).not.toEqual(Array.from(ema.get(name)!));
+    const weights = [...tensors.keys()].filter((name) => name.endsWith('.weight'));
+    for (const name of weights) expect(Array.from(tensors.get(name)!.data), name).toEqual(Array.from(ema.get(name)!));
+
+    const unset = config({ run: { standingStatistics: true } });
+    const t2 = Trainer.create(unset, { dataset: squares() });
+    const file2 = join(dir, 'standing-unset', 'last.safetensors');
+    await writeCheckpoint(t2, file2);
+    t2.dispose();
+    await expect(exportWebGenerator({ checkpoint: file2 })).rejects.toThrow(/run\.standingStatistics is on but run\.standingStep \(null\) and run\.standingMaxBatch \(null\) must both be set/);
+  });
+
   it('rejects bad input with messages naming what was expected', async () => {
     await expect(exportWebGenerator({ checkpoint: join(dir, 'missing.safetensors') })).rejects.toThrow(/missing\.safetensors: no such file/);
     await expect(exportWebGenerator({ checkpoint: join(dir, 'ema.web.safetensors') })).rejects.toThrow(/not a reacgan training checkpoint/);

@@ -19,6 +19,7 @@ import {
   WEB_GENERATOR_FORMAT,
   WEB_GENERATOR_FORMAT_VERSION,
   type WebGeneratorDescriptor,
+  type WebGeneratorGeneration,
 } from './web-format.js';
 
 export * from './web-format.js';
@@ -128,9 +129,25 @@ export async function exportWebGenerator(options: ExportWebGeneratorOptions): Pr
     }
     const batchNormStatistics = config.run?.batchStatistics ? 'batch' : 'running';
     const truncationFactor = config.run?.truncationFactor ?? -1;
+    let standingStatistics: WebGeneratorGeneration['standingStatistics'];
+    if (config.run?.standingStatistics && !config.run.batchStatistics) {
+      // StudioGAN -std_stat: re-estimate the running statistics from generated batches (random sizes up to
+      // standing_max_batch, BN momentum 0.1 from reset statistics), then evaluate with them.
+      const { standingStep: steps, standingMaxBatch: maxBatch, seed } = config.run;
+      if (!steps || !maxBatch) {
+        throw new Error(`checkpoint ${file}: run.standingStatistics is on but run.standingStep (${String(steps)}) and run.standingMaxBatch (${String(maxBatch)}) must both be set`);
+      }
+      models.applyStandingStatistics(generator, { steps, batchSize: maxBatch, randomBatchSize: true, momentum: 0.1, seed });
+      standingStatistics = { steps, maxBatch, seed };
+    }
     const descriptor: Omit<WebGeneratorDescriptor, 'format' | 'formatVersion' | 'modelConfig'> = {
       data: { name: datasetName, imgSize, imgChannels, numClasses, classNames: [...classNames] },
-      generation: { zPrior: config.model.zPrior, batchNormStatistics, truncation: truncationFactor === -1 || truncationFactor <= 0 ? null : truncationFactor },
+      generation: {
+        zPrior: config.model.zPrior,
+        batchNormStatistics,
+        truncation: truncationFactor === -1 || truncationFactor <= 0 ? null : truncationFactor,
+        ...(standingStatistics ? { standingStatistics } : {}),
+      },
       provenance: {
         generator: prefix === 'G_ema.' ? 'G_ema' : 'G',
         step: Number.isInteger(meta.step) ? meta.step : null,

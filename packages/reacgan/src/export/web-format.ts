@@ -14,8 +14,9 @@
  *   - `format`: `reacgan-web-generator`; `format_version`: `1`
  *   - `model_config` (JSON): the complete `ModelConfig` of @reacgan/models (StudioGAN MODEL keys, camelCase)
  *   - `data` (JSON): `{ name, imgSize, imgChannels, numClasses, classNames }`
- *   - `generation` (JSON): `{ zPrior, batchNormStatistics: 'running' | 'batch', truncation: number | null }`,
- *     the run's evaluation settings (`run.batchStatistics`; `run.truncationFactor`, −1 → null)
+ *   - `generation` (JSON): `{ zPrior, batchNormStatistics: 'running' | 'batch', truncation: number | null,
+ *     standingStatistics? }`, the run's evaluation settings (`run.batchStatistics`; `run.truncationFactor`,
+ *     −1 → null; with `run.standingStatistics` the exported running statistics are the standing ones)
  *   - `provenance` (JSON): `{ generator: 'G_ema' | 'G', step, checkpoint, checkpointSha256, seed, dataset,
  *     parameters, exportedAt, exportBackend, versions, reason? }`
  *   - `self_check` (JSON, optional): `{ z (n × zDim, row-major), labels, batchNormStatistics, indices,
@@ -53,6 +54,12 @@ export interface WebGeneratorGeneration {
   batchNormStatistics: 'running' | 'batch';
   /** The run's truncation threshold (null = none). */
   truncation: number | null;
+  /**
+   * Present when the run evaluates with standing statistics (StudioGAN `-std_stat`): the exporter re-estimated
+   * the BN running statistics from `steps` generated batches of up to `maxBatch` samples (seed `seed`), so the
+   * file's running statistics already are the standing ones and readers use `batchNormStatistics: 'running'`.
+   */
+  standingStatistics?: { steps: number; maxBatch: number; seed: number };
 }
 
 /** The `provenance` metadata entry. */
