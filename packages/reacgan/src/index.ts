@@ -1,11 +1,14 @@
 /**
- * reacgan: the ReACGAN meta-package. Re-exports the published @reacgan/* packages as namespaces
- * and holds the wiring: backend selection, presets, trainer and CLI (no math of its own).
+ * reacgan: the ReACGAN meta-package. Re-exports the published @reacgan/* packages as namespaces and holds
+ * the wiring: backend selection, the configuration schema and presets, the trainer, the MNIST judge and
+ * report builders (browser-safe). File-system parts (run directories, checkpoints on disk, PNG, the
+ * classifier cache, evaluation of checkpoints) are in `reacgan/node`; the CLI is `reacgan`.
  */
 import * as data from '@reacgan/data';
 import * as losses from '@reacgan/losses';
 import * as metrics from '@reacgan/metrics';
 import * as models from '@reacgan/models';
+import { versions } from './versions.js';
 
 export { data, losses, metrics, models };
 export {
@@ -19,13 +22,67 @@ export {
   type InitBackendOptions,
 } from './backend.js';
 
-import { version as reacganVersion } from './version.js';
+// Configuration
+export {
+  configSchemaWithoutModel,
+  dataSchema,
+  lossSchema,
+  optimizationSchema,
+  preSchema,
+  augSchema,
+  stylegan2Schema,
+  runSchema,
+  type AugConfig,
+  type ConfigInput,
+  type DataConfig,
+  type LossConfig,
+  type OptimizationConfig,
+  type PreConfig,
+  type RunConfig,
+  type Stylegan2Config,
+} from './config/schema.js';
+export { ConfigError, formatZodIssues, resolveConfig, unsupportedFeatures, type ReacganConfig, type ResolveConfigOptions, type ResolvedModelConfig } from './config/resolve.js';
+export { camelToSnake, snakeToCamel, transformStudioGanKeys, type KeyOrigins } from './config/keys.js';
+export { parseConfigText, resolveConfigText } from './config/yaml.js';
+export { DEFAULT_PRESET, PRESETS, getPreset, mergeConfigInputs, presetNames, resolvePreset, type Preset } from './config/presets.js';
+
+// Training
+export { Adam, type AdamOptions, type AdamState } from './train/adam.js';
+export { conditioningLoss, discriminatorLoss, generatorLoss, type LossTerms } from './train/conditioning.js';
+export { datasetTransforms } from './train/pipeline.js';
+export {
+  NonFiniteLossError,
+  Trainer,
+  generateImages,
+  type BatchSource,
+  type GenerateOptions,
+  type StepRecord,
+  type TrainerOptions,
+  type TrainingState,
+  type TrainingStateMeta,
+} from './train/trainer.js';
+
+// Evaluation with the MNIST judge
+export {
+  CLASSIFIER_DEFINITION,
+  CLASSIFIER_FEATURE_DIM,
+  MnistClassifier,
+  batchFromUint8,
+  classifierDefinitionHash,
+  initClassifierWeights,
+  toClassifierInput,
+  trainMnistClassifier,
+  type ClassifierOutput,
+  type LabeledImages,
+  type TrainClassifierOptions,
+} from './eval/mnist-classifier.js';
+export { judgeGenerator, type JudgeResult } from './eval/judge.js';
+
+// Reports
+export { imagesFromNhwc, tileImages, toUint8, type Uint8Image } from './report/images.js';
+export { niceTicks, renderPanelsSvg, smooth, type Panel, type Series } from './report/plot.js';
+export { comparisonSvg, diagnosticsPanels, diagnosticsSvg, type EvalLine, type TrainLine } from './report/diagnostics.js';
+export { renderReportMarkdown, type RunReport } from './report/report.js';
 
 /** Versions of this package and of the packages it wires together (tfjs umbrella pattern). */
-export const version = {
-  reacgan: reacganVersion,
-  '@reacgan/losses': losses.version,
-  '@reacgan/models': models.version,
-  '@reacgan/metrics': metrics.version,
-  '@reacgan/data': data.version,
-} as const;
+export const version = versions;

@@ -5,15 +5,15 @@ import type { ConfigInput } from '../src/config/schema.js';
 
 /** A synthetic labelled dataset: class k is a bright square at a class-dependent position (uint8 HWC). */
 export function syntheticDataset(options: { count?: number; size?: number; channels?: 1 | 3; numClasses?: number; seed?: number } = {}): data.InMemoryDataset {
-  const { count = 64, size = 14, channels = 1, numClasses = 4, seed = 1 } = options;
+  const { count = 48, size = 8, channels = 1, numClasses = 4, seed = 1 } = options;
   const rng = new data.Rng(seed);
   const images = new Uint8Array(count * size * size * channels);
   const labels = new Int32Array(count);
   for (let i = 0; i < count; i++) {
     const y = i % numClasses;
     labels[i] = y;
-    const cx = 2 + ((y * 3) % (size - 5));
-    const cy = 2 + ((y * 5) % (size - 5));
+    const cx = 1 + ((y * 3) % (size - 4));
+    const cy = 1 + ((y * 5) % (size - 4));
     for (let r = 0; r < size; r++) {
       for (let c = 0; c < size; c++) {
         const inside = r >= cy && r < cy + 3 && c >= cx && c < cx + 3;
@@ -25,26 +25,26 @@ export function syntheticDataset(options: { count?: number; size?: number; chann
   return data.createInMemoryDataset({ name: 'synthetic', images, labels, imageShape: [size, size, channels], numClasses });
 }
 
-/** A tiny configuration for fast tests: 16 px, 1 channel, 4 classes, narrow ResNet, batch 8. */
+/** A tiny configuration for fast tests: 8 px, 1 channel, 4 classes, narrow ResNet (SN in D, cBN in G, EMA), batch 6. */
 export function tinyConfig(overrides: ConfigInput = {}): ReacganConfig {
   const base: ConfigInput = {
-    data: { name: 'synthetic', imgSize: 16, numClasses: 4, imgChannels: 1 },
+    data: { name: 'synthetic', imgSize: 8, numClasses: 4, imgChannels: 1 },
     model: {
       backbone: 'resnet',
       gCondMtd: 'cBN',
       dCondMtd: 'D2DCE',
       normalizeDEmbed: true,
-      dEmbedDim: 8,
+      dEmbedDim: 4,
       applyDSn: true,
-      zDim: 8,
-      gConvDim: 4,
-      dConvDim: 4,
+      zDim: 4,
+      gConvDim: 2,
+      dConvDim: 2,
       applyGEma: true,
       gEmaDecay: 0.9,
       gEmaStart: 2,
     },
     loss: { advLoss: 'hinge', condLambda: 0.5, mP: 0.98, temperature: 0.5 },
-    optimization: { batchSize: 8, dUpdatesPerStep: 2, totalSteps: 10 },
+    optimization: { batchSize: 6, dUpdatesPerStep: 1, totalSteps: 10 },
     pre: { applyRflip: false },
     run: { seed: 3, printEvery: 2, saveEvery: 4 },
   };

@@ -4,6 +4,7 @@ import { DEFAULT_PRESET, mergeConfigInputs, getPreset } from '../config/presets.
 import { type ReacganConfig, resolveConfig } from '../config/resolve.js';
 import { type ConfigInput } from '../config/schema.js';
 import { parseConfigText } from '../config/yaml.js';
+import { parse as parseYaml } from 'yaml';
 import { studioGanDatasetName } from '../node/run.js';
 
 /** Options shared by commands that build a configuration (`train`, `info`). */
@@ -16,6 +17,7 @@ export interface ConfigCliOptions {
   batchSize?: number;
   seed?: number;
   maxSeconds?: number;
+  set?: string[];
 }
 
 export const intArg = (name: string) => (value: string) => {
@@ -38,7 +40,26 @@ export function addConfigOptions(command: Command): Command {
     .option('--steps <n>', 'optimization.totalSteps', intArg('--steps'))
     .option('--batch-size <n>', 'optimization.batchSize', intArg('--batch-size'))
     .option('--seed <n>', 'run.seed (weights, z/y samplers, data order)', intArg('--seed'))
-    .option('--max-seconds <s>', 'run.maxTrainSeconds: stop training after this many seconds', numberArg('--max-seconds'));
+    .option('--max-seconds <s>', 'run.maxTrainSeconds: stop training after this many seconds', numberArg('--max-seconds'))
+    .option('--set <key=value...>', 'override any key, e.g. --set loss.condLambda=1 run.printEvery=10 (value parsed as YAML)', collect, []);
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** `--set a.b=value` pairs as a nested config input (values parsed as YAML scalars / lists). */
+export function parseSetOptions(pairs: string[]): ConfigInput {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    const key = eq > 0 ? pair.slice(0, eq).trim() : '';
+    const [section, name, ...rest] = key.split('.');
+    if (!section || !name || rest.length) throw new Error(`--set: expected <section>.<key>=<value> (e.g. loss.condLambda=0.5), received '${pair}'`);
+    out[section] ??= {};
+    out[section][name] = parseYaml(pair.slice(eq + 1));
+  }
+  return out as ConfigInput;
 }
 
 /** Resolves the configuration of a command: preset or file, then command-line overrides. */
@@ -70,6 +91,6 @@ export async function configFromCli(options: ConfigCliOptions): Promise<{ config
   if (options.batchSize !== undefined) overrides.optimization = { ...overrides.optimization, batchSize: options.batchSize };
   if (options.seed !== undefined) overrides.run = { ...overrides.run, seed: options.seed };
   if (options.maxSeconds !== undefined) overrides.run = { ...overrides.run, maxTrainSeconds: options.maxSeconds };
-  const config = resolveConfig(mergeConfigInputs(base, overrides), { source, origins });
+  const config = resolveConfig(mergeConfigInputs(base, overrides, parseSetOptions(options.set ?? [])), { source, origins });
   return { config, source, name };
 }

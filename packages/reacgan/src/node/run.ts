@@ -83,6 +83,8 @@ export interface TrainRunOptions {
   judge?: boolean;
   /** Cache folder for the judge classifier (default REACGAN_CACHE_DIR or ~/.cache/reacgan). */
   cacheDir?: string;
+  /** Called after every training step (instrumentation, tests). */
+  onStep?: (trainer: Trainer) => void | Promise<void>;
 }
 
 export interface TrainRunResult {
@@ -219,6 +221,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   try {
     while (trainer.step < total) {
       await trainer.trainStep();
+      await options.onStep?.(trainer);
       const step = trainer.step;
       progress.update(step);
       const at = (interval: number) => interval > 0 && step % interval === 0;

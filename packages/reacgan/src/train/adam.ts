@@ -61,6 +61,12 @@ export class Adam {
     }
   }
 
+  /** Changes the learning rate for the following updates (schedules). */
+  setLearningRate(learningRate: number): void {
+    if (!(learningRate > 0) || !Number.isFinite(learningRate)) throw new Error(`Adam: learningRate: expected a positive number, received ${learningRate}`);
+    this.options.learningRate = learningRate;
+  }
+
   /** Names of the variables this optimizer updates, in construction order. */
   variableNames(): string[] {
     return [...this.variables.keys()];
