@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs-core';
 import type { SeededRandom } from './random.js';
 
 /**
@@ -88,30 +89,92 @@ export function initBias(method: LayerInit, size: number, fanIn: number, rng: Se
 /**
  * `torch.nn.init.orthogonal_` on a [rows, cols] matrix (row-major, float64): a Gaussian matrix,
  * transposed when rows < cols, QR-decomposed, Q's columns multiplied by sign(diag R), transposed
- * back. Rows are orthonormal when rows ≤ cols, columns otherwise. Householder QR in float64.
+ * back. Rows are orthonormal when rows ≤ cols, columns otherwise. Householder QR in float64 for
+ * small or near-square matrices; CholeskyQR2 with tf.matMul for large tall ones (same Q up to
+ * float32 rounding, so weights for a seed can differ in the last bits between backends).
  */
 export function orthogonalMatrix(rows: number, cols: number, rng: SeededRandom): Float64Array {
   const transpose = rows < cols;
   const m = transpose ? cols : rows;
   const n = transpose ? rows : cols;
-  // Column-major m×n Gaussian matrix. The normals are drawn in row-major order of the
-  // (possibly transposed) matrix, as PyTorch fills `flattened` before transposing it.
+  // The Gaussian matrix, row-major m×n. The normals are drawn in row-major order of PyTorch's
+  // `flattened` [rows, cols], which is transposed when rows < cols.
   const a = new Float64Array(m * n);
   if (transpose) {
-    // flattened is [rows, cols] = [n, m] row-major; its transpose is our m×n matrix.
-    for (let r = 0; r < n; r++) for (let c = 0; c < m; c++) a[r * m + c] = rng.normal();
+    for (let r = 0; r < n; r++) for (let c = 0; c < m; c++) a[c * n + r] = rng.normal();
   } else {
-    for (let r = 0; r < m; r++) for (let c = 0; c < n; c++) a[c * m + r] = rng.normal();
+    for (let i = 0; i < a.length; i++) a[i] = rng.normal();
   }
-  const q = householderQ(a, m, n);
+  // The pure-JS cpu backend's matMul is slower than Householder in float64; elsewhere CholeskyQR2 wins.
+  const fast = m >= 2 * n && m * n * n >= 4e6 && tf.getBackend() !== 'cpu';
+  const q = (fast ? choleskyQrQ(a, m, n) : null) ?? householderQRowMajor(a, m, n);
+  if (!transpose) return q;
   const out = new Float64Array(rows * cols);
-  if (transpose) {
-    // Q is m×n column-major; Qᵀ is n×m = rows×cols row-major: out[j*m + i] = Q[i, j] = q[j*m + i].
-    out.set(q);
-  } else {
-    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) out[i * n + j] = q[j * m + i];
-  }
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) out[j * m + i] = q[i * n + j];
   return out;
+}
+
+function householderQRowMajor(rowMajor: Float64Array, m: number, n: number): Float64Array {
+  const a = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) a[j * m + i] = rowMajor[i * n + j];
+  const q = householderQ(a, m, n);
+  const out = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) out[i * n + j] = q[j * m + i];
+  return out;
+}
+
+/**
+ * Q of the QR decomposition (positive diag R, i.e. PyTorch's sign convention) of a tall, well
+ * conditioned m×n matrix (m ≥ 2n: a Gaussian matrix then has condition number < 6) by
+ * CholeskyQR2: the two m·n² products run as tf.matMul on the active backend, the n×n Cholesky
+ * factorisations and triangular inverses in float64 JavaScript. Returns null if a Cholesky
+ * factorisation breaks down (the caller falls back to Householder).
+ */
+function choleskyQrQ(rowMajor: Float64Array, m: number, n: number): Float64Array | null {
+  let q: tf.Tensor = tf.tensor2d(Float32Array.from(rowMajor), [m, n]);
+  try {
+    for (let pass = 0; pass < 2; pass++) {
+      const gram = tf.tidy(() => tf.matMul(q, q, true, false));
+      const g = Float64Array.from(gram.dataSync());
+      gram.dispose();
+      const rInverse = upperCholeskyInverse(g, n);
+      if (!rInverse) return null;
+      const next = tf.tidy(() => tf.matMul(q, tf.tensor2d(Float32Array.from(rInverse), [n, n])));
+      q.dispose();
+      q = next;
+    }
+    return Float64Array.from(q.dataSync());
+  } finally {
+    q.dispose();
+  }
+}
+
+/** R⁻¹ (row-major n×n, upper triangular) for G = RᵀR with R upper triangular, diag R > 0; null if G is not positive definite. */
+function upperCholeskyInverse(g: Float64Array, n: number): Float64Array | null {
+  const r = new Float64Array(n * n);
+  for (let j = 0; j < n; j++) {
+    let d = g[j * n + j];
+    for (let k = 0; k < j; k++) d -= r[k * n + j] * r[k * n + j];
+    if (!(d > 0)) return null;
+    const rjj = Math.sqrt(d);
+    r[j * n + j] = rjj;
+    for (let i = j + 1; i < n; i++) {
+      let s = g[j * n + i];
+      for (let k = 0; k < j; k++) s -= r[k * n + j] * r[k * n + i];
+      r[j * n + i] = s / rjj;
+    }
+  }
+  // Inverse of the upper-triangular R, column by column (back substitution).
+  const inv = new Float64Array(n * n);
+  for (let c = 0; c < n; c++) {
+    inv[c * n + c] = 1 / r[c * n + c];
+    for (let i = c - 1; i >= 0; i--) {
+      let s = 0;
+      for (let k = i + 1; k <= c; k++) s += r[i * n + k] * inv[k * n + c];
+      inv[i * n + c] = -s / r[i * n + i];
+    }
+  }
+  return inv;
 }
 
 /**
