@@ -49,11 +49,11 @@ const mnistModel = {
   applyGSn: false,
   applyDSn: true,
   zDim: 64,
-  gConvDim: 16,
-  dConvDim: 32,
+  gConvDim: 4,
+  dConvDim: 8,
   applyGEma: true,
-  gEmaDecay: 0.999,
-  gEmaStart: 200,
+  gEmaDecay: 0.99,
+  gEmaStart: 300,
 } as const;
 const mnistData = { name: 'MNIST', imgSize: 32, numClasses: 10, imgChannels: 1 } as const;
 const mnistOptimization = {
@@ -63,9 +63,10 @@ const mnistOptimization = {
   beta1: 0.5,
   beta2: 0.999,
   dUpdatesPerStep: 1,
-  totalSteps: 1500,
+  fuseRealFake: true,
+  totalSteps: 1000,
 } as const;
-const mnistRun = { printEvery: 50, saveEvery: 500, sampleEvery: 250, evalEvery: 500, maxTrainSeconds: 420 } as const;
+const mnistRun = { printEvery: 50, saveEvery: 250, sampleEvery: 250, evalEvery: 250, evalNumSamples: 500, maxTrainSeconds: 420 } as const;
 
 export const PRESETS: Record<string, Preset> = {
   'cifar10/reacgan': {

@@ -45,7 +45,13 @@ export interface ClassifierCacheInfo {
 export async function loadOrTrainMnistClassifier(
   train: () => Promise<LabeledImages>,
   test: LabeledImages,
-  options: { dir?: string; log?: (line: string) => void; onProgress?: TrainClassifierOptions['onProgress'] } = {},
+  options: {
+    dir?: string;
+    log?: (line: string) => void;
+    onProgress?: TrainClassifierOptions['onProgress'];
+    /** Shorter training for tests (recorded in the cache entry); never set for real evaluations. */
+    trainOptions?: Pick<TrainClassifierOptions, 'epochs' | 'limit'>;
+  } = {},
 ): Promise<{ classifier: MnistClassifier; info: ClassifierCacheInfo }> {
   const dir = options.dir ?? cacheDir();
   const hash = classifierDefinitionHash();
@@ -64,10 +70,10 @@ export async function loadOrTrainMnistClassifier(
   }
   options.log?.(`judge classifier: training on the MNIST training set (${CLASSIFIER_DEFINITION.epochs} epochs, first run only)`);
   const t0 = performance.now();
-  const classifier = await trainMnistClassifier(await train(), test, { onProgress: options.onProgress });
+  const classifier = await trainMnistClassifier(await train(), test, { ...options.trainOptions, onProgress: options.onProgress });
   const trainSeconds = (performance.now() - t0) / 1000;
   const tensors = new Map<string, tf.Tensor>(classifier.weights);
-  const record = { hash, testAccuracy: classifier.testAccuracy, trainSeconds, definition: CLASSIFIER_DEFINITION, backend: tf.getBackend(), trainedAt: new Date().toISOString() };
+  const record = { hash, testAccuracy: classifier.testAccuracy, trainSeconds, definition: CLASSIFIER_DEFINITION, trainOptions: options.trainOptions ?? null, backend: tf.getBackend(), trainedAt: new Date().toISOString() };
   await mkdir(dir, { recursive: true });
   await writeFileAtomic(path, await models.encodeSafetensorsAsync(tensors, { 'reacgan.classifier': JSON.stringify(record) }));
   options.log?.(`judge classifier: test accuracy ${(classifier.testAccuracy * 100).toFixed(2)}% after ${trainSeconds.toFixed(1)} s; cached at ${path}`);

@@ -29,7 +29,7 @@ import { type CheckpointInfo, loadCheckpoint, saveCheckpoint } from './checkpoin
 import { writeFileAtomic } from './fs-atomic.js';
 import { encodePng } from './png.js';
 import { TrainingProgress } from './progress.js';
-import { openTensorBoard, type ScalarWriter } from './tensorboard.js';
+import { openTensorBoard } from './tensorboard.js';
 
 /** StudioGAN dataset names ↔ @reacgan/data loader names. */
 const KIND_BY_NAME: Record<string, dataNode.DatasetName> = {

@@ -74,7 +74,7 @@ export function renderReportMarkdown(r: RunReport): string {
     `| part | seconds |`,
     `| --- | --- |`,
     `| whole process (startup, data, judge, training, evaluation, writing) | ${t.wallSeconds.toFixed(1)} |`,
-    `| judge classifier${t.judgeTrainedThisRun ? ' (trained in this run, then cached)' : ' (loaded from cache)'} + test-set features | ${t.judgeSetupSeconds.toFixed(1)} |`,
+    ...(r.judge ? [`| judge classifier${t.judgeTrainedThisRun ? ` (trained in this run: ${t.judgeTrainSeconds.toFixed(1)} s, then cached)` : ' (loaded from cache)'} + test-set features | ${t.judgeSetupSeconds.toFixed(1)} |`] : []),
     `| training (${t.stepsThisRun} steps, median ${t.msPerStepMedian?.toFixed(0) ?? '-'} ms/step) | ${t.trainSeconds.toFixed(1)} |`,
     `| final evaluation | ${t.evalSeconds.toFixed(1)} |`,
     '',

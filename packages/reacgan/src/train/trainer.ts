@@ -111,6 +111,19 @@ const DATA_KEY = 0x44415441n; // "DATA"
 const FM_KEY = 0x464d4d4dn; // "FMMM"
 const EVAL_KEY = 0x4556414cn; // "EVAL"
 
+/** Splits a D output on [real; fake] (first n rows real) into the two halves. */
+function splitOutput(out: models.DiscriminatorOutput, n: number): [models.DiscriminatorOutput, models.DiscriminatorOutput] {
+  const a: Record<string, tf.Tensor> = {};
+  const b: Record<string, tf.Tensor> = {};
+  for (const [key, t] of Object.entries(out) as [string, tf.Tensor | undefined][]) {
+    if (!t) continue;
+    const m = t.shape[0];
+    a[key] = tf.slice(t, 0, n);
+    b[key] = tf.slice(t, n, m - n);
+  }
+  return [a as unknown as models.DiscriminatorOutput, b as unknown as models.DiscriminatorOutput];
+}
+
 function l2Norm(tensors: tf.Tensor[]): tf.Scalar {
   return tf.tidy(() => tf.sqrt(tf.addN(tensors.map((t) => tf.sum(tf.square(t))))) as tf.Scalar);
 }
@@ -159,6 +172,9 @@ export class Trainer {
     this.headNames = [...this.dParams].filter(([, v]) => head.has(v)).map(([name]) => name);
     this.samplerRng = data.Rng.derive(config.run.seed, SAMPLER_KEY);
     this.adversarialOnly = !['AC', '2C', 'D2DCE'].includes(config.model.dCondMtd);
+    if (config.optimization.fuseRealFake && [...this.discriminator.namedBuffers().keys()].some((k) => k.endsWith('running_mean'))) {
+      throw new Error('optimization.fuseRealFake: expected a discriminator without batch norm (real and fake would share batch statistics), received one with batch norm (applyDSn false)');
+    }
   }
 
   /**
@@ -278,8 +294,16 @@ export class Trainer {
         const xFake = this.generator.apply(zT, yFake, { training: true, updateStatistics: false });
         const varList = [...this.dParams.values()];
         const { value, grads } = tf.variableGrads(() => {
-          const real = this.discriminator.apply(xReal, yReal, { training: true });
-          const fake = this.discriminator.apply(xFake, yFake, { training: true });
+          let real: models.DiscriminatorOutput;
+          let fake: models.DiscriminatorOutput;
+          if (this.config.optimization.fuseRealFake) {
+            const n = batch.labels.length;
+            const both = this.discriminator.apply(tf.concat([xReal, xFake]), tf.concat([yReal, yFake]), { training: true });
+            [real, fake] = splitOutput(both, n);
+          } else {
+            real = this.discriminator.apply(xReal, yReal, { training: true });
+            fake = this.discriminator.apply(xFake, yFake, { training: true });
+          }
           const terms = discriminatorLoss(this.config, real, batch.labels, fake);
           kept['d/adv'] = tf.keep(tf.clone(terms.parts.adv));
           if (terms.parts.cond) kept['d/cond'] = tf.keep(tf.clone(terms.parts.cond));
