@@ -318,6 +318,16 @@ def run_heads(module, cfg, h, y, adc_fake=False):
         adv = adv[torch.arange(y.shape[0]), y]
     elif mtd == "MH":
         out["clsOutput"] = adv
+    if aux == "TAC":
+        if mtd == "AC":
+            out["miClsOutput"] = module.linear_mi(h)
+        else:
+            e, p = module.linear_mi(h), module.embedding_mi(y)
+            if cfg.get("normalizeDEmbed"):
+                e, p = F.normalize(e, dim=1), F.normalize(p, dim=1)
+            out["miEmbed"], out["miProxy"] = e, p
+    if aux == "ADC":
+        out["label"] = y.to(torch.int32)
     out["h"], out["advOutput"] = h, adv
     return out
 
@@ -545,6 +555,12 @@ PARITY = [
                             applyAttn=True, attnGLoc=[1], attnDLoc=[1]), {"imgSize": 16, "imgChannels": 3, "numClasses": 4}),
     ("big_resnet-d2dce", dict(REACGAN_CIFAR10, dEmbedDim=8, zDim=12, gSharedDim=8, gConvDim=8, dConvDim=8, attnGLoc=[1],
                               attnDLoc=[1]), {"imgSize": 16, "imgChannels": 3, "numClasses": 4}),
+    ("resnet-md-unconditional-g", dict(DEFAULTS, gCondMtd="W/O", dCondMtd="MD", zDim=8, gConvDim=8, dConvDim=8, applyGSn=True,
+                                       applyDSn=True), {"imgSize": 8, "imgChannels": 3, "numClasses": 3}),
+    ("big_resnet-2c-tac-adc", dict(REACGAN_CIFAR10, dCondMtd="2C", auxClsType="TAC", dEmbedDim=8, zDim=12, gSharedDim=8,
+                                   gConvDim=8, dConvDim=8, applyAttn=False), {"imgSize": 16, "imgChannels": 3, "numClasses": 3}),
+    ("resnet-ac-adc", dict(DEFAULTS, gCondMtd="cBN", dCondMtd="AC", auxClsType="ADC", zDim=8, gConvDim=8, dConvDim=8,
+                           applyDSn=True), {"imgSize": 8, "imgChannels": 3, "numClasses": 3}),
     ("big_resnet-mh", dict(REACGAN_CIFAR10, dCondMtd="MH", normalizeDEmbed=False, dEmbedDim="N/A", zDim=12, gSharedDim=8,
                            gConvDim=8, dConvDim=8, applyAttn=False, gActFn="ELU", dActFn="GELU"),
      {"imgSize": 16, "imgChannels": 3, "numClasses": 2}),

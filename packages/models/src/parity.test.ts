@@ -11,7 +11,16 @@ import { fromStudioganStateDict, studioganKeyMap, toStudioganLayout } from './st
 // Golden forward passes of tiny seeded models from the PyTorch transcription
 // (scripts/studiogan_reference.py): weights in PyTorch layout, inputs, outputs in eval and
 // train mode, and the buffers after the train-mode pass.
-const FIXTURES = ['deep_conv-d2dce', 'deep_conv-pd-nosn', 'resnet-ac-nosn', 'big_resnet-d2dce', 'big_resnet-mh'];
+const FIXTURES = [
+  'deep_conv-d2dce',
+  'deep_conv-pd-nosn',
+  'resnet-ac-nosn',
+  'resnet-md-unconditional-g',
+  'resnet-ac-adc',
+  'big_resnet-d2dce',
+  'big_resnet-2c-tac-adc',
+  'big_resnet-mh',
+];
 
 function load(name: string) {
   const bytes = fs.readFileSync(new URL(`./__fixtures__/parity-${name}.safetensors`, import.meta.url));
@@ -45,7 +54,7 @@ describeBackends('forward parity with the PyTorch transcription', (backend) => {
         const images = G.apply(z, labels, { training });
         expect(images, `${mode} G`).toBeAllclose(f.get(`${mode}.G`).data, tol);
         const out = D.apply(x, labels, { training });
-        for (const key of ['h', 'advOutput', 'embed', 'proxy', 'clsOutput'] as const) {
+        for (const key of ['h', 'advOutput', 'embed', 'proxy', 'clsOutput', 'label', 'miEmbed', 'miProxy', 'miClsOutput'] as const) {
           const expected = f.pick(`${mode}.D.`).get(key);
           if (!expected) {
             expect(out[key], `${mode} D ${key} absent`).toBeUndefined();
