@@ -1,3 +1,4 @@
+/* global performance, Buffer */
 // Benchmarks for @reacgan/metrics (run: pnpm --filter @reacgan/metrics bench; builds dist/ first).
 // Prints a table: FID math at d = 2048 (ours vs scipy.linalg.sqrtm as pytorch-fid uses it, same
 // matrices, same run), streaming statistics throughput, KID cost per subset, and the

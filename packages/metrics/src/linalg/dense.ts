@@ -154,7 +154,20 @@ export function pivotedCholesky(a: Float64Array, n: number, tolerance?: number):
     const row = k * n;
     const pk = perm[k] * n;
     for (let i = k + 1; i < n; i++) lt[row + i] = a[pk + perm[i]];
-    for (let j = 0; j < k; j++) {
+    // row_k[i] −= Σ_{j<k} Lᵀ[j, k]·Lᵀ[j, i], four previous rows per pass over row k.
+    let j = 0;
+    for (; j + 3 < k; j += 4) {
+      const o0 = j * n;
+      const o1 = o0 + n;
+      const o2 = o1 + n;
+      const o3 = o2 + n;
+      const f0 = lt[o0 + k];
+      const f1 = lt[o1 + k];
+      const f2 = lt[o2 + k];
+      const f3 = lt[o3 + k];
+      for (let i = k + 1; i < n; i++) lt[row + i] -= f0 * lt[o0 + i] + f1 * lt[o1 + i] + f2 * lt[o2 + i] + f3 * lt[o3 + i];
+    }
+    for (; j < k; j++) {
       const o = j * n;
       const f = lt[o + k];
       if (f === 0) continue;
@@ -224,7 +237,43 @@ export function symmetricEigenvalues(input: Float64Array, n: number): Float64Arr
     }
     for (let i = k + 1; i < n; i++) w[i] = 0;
     // Fused pass over the lower triangle of A22: apply the pending update, then accumulate A22·v.
-    for (let i = k + 1; i < n; i++) {
+    // Rows are taken in pairs so each load/store of v, w, vp, wp serves two matrix elements.
+    let i0 = k + 1;
+    if (pending) {
+      for (; i0 + 1 < n; i0 += 2) {
+        const r0 = i0 * n;
+        const r1 = r0 + n;
+        const v0 = v[i0];
+        const v1 = v[i0 + 1];
+        const p0 = vp[i0];
+        const q0 = wp[i0];
+        const p1 = vp[i0 + 1];
+        const q1 = wp[i0 + 1];
+        let s0 = 0;
+        let s1 = 0;
+        for (let j = k + 1; j < i0; j++) {
+          const vpj = vp[j];
+          const wpj = wp[j];
+          const vj = v[j];
+          const a0 = a[r0 + j] - (p0 * wpj + q0 * vpj);
+          const a1 = a[r1 + j] - (p1 * wpj + q1 * vpj);
+          a[r0 + j] = a0;
+          a[r1 + j] = a1;
+          s0 += a0 * vj;
+          s1 += a1 * vj;
+          w[j] += a0 * v0 + a1 * v1;
+        }
+        const d0 = a[r0 + i0] - 2 * p0 * q0;
+        const e1 = a[r1 + i0] - (p1 * q0 + q1 * p0);
+        const d1 = a[r1 + i0 + 1] - 2 * p1 * q1;
+        a[r0 + i0] = d0;
+        a[r1 + i0] = e1;
+        a[r1 + i0 + 1] = d1;
+        w[i0] += s0 + d0 * v0 + e1 * v1;
+        w[i0 + 1] += s1 + e1 * v0 + d1 * v1;
+      }
+    }
+    for (let i = i0; i < n; i++) {
       const ro = i * n;
       const vi = v[i];
       let s = 0;

@@ -183,12 +183,9 @@ class PendingTensor {
 
 function makeParser(persistentLoad: (pid: unknown) => StorageRef): InstanceType<typeof pickleparser.Parser> {
   const registry = new pickleparser.NameRegistry();
-  for (const [name, info] of Object.entries(STORAGE_TYPES)) {
-    const type = new StorageType(name, info.dtype, info.bytes);
-    registry.register('torch', name, (() => type) as unknown as (...args: unknown[]) => unknown);
-    // Resolving the global must yield the marker itself, not a function; see resolve() below.
-    markers.set(`torch.${name}`, type);
-  }
+  // torch.<T>Storage globals resolve to markers (not callables): they only travel inside persistent ids.
+  const storageTypes = new Map<string, StorageType>();
+  for (const [name, info] of Object.entries(STORAGE_TYPES)) storageTypes.set(name, new StorageType(name, info.dtype, info.bytes));
   const rebuildTensor = (storage: StorageRef, offset: number, size: number[], stride: number[]) => {
     if (!(storage instanceof StorageRef)) throw new TorchCheckpointError('_rebuild_tensor: the first argument is not a storage');
     return new PendingTensor(storage, Number(offset), toNumbers(size), toNumbers(stride));
@@ -209,7 +206,7 @@ function makeParser(persistentLoad: (pid: unknown) => StorageRef): InstanceType<
   registry.register('torch', 'device', (name: unknown) => ({ device: String(name) }));
   const resolver = {
     resolve(module: string, name: string) {
-      const marker = markers.get(`${module}.${name}`);
+      const marker = module === 'torch' ? storageTypes.get(name) : undefined;
       if (marker) return marker as unknown as (...args: unknown[]) => unknown;
       return registry.resolve(module, name);
     },
@@ -221,8 +218,6 @@ function makeParser(persistentLoad: (pid: unknown) => StorageRef): InstanceType<
     unpicklingTypeOfSet: 'array',
   });
 }
-
-const markers = new Map<string, unknown>();
 
 function toNumbers(x: unknown): number[] {
   if (!Array.isArray(x)) throw new TorchCheckpointError(`expected a tuple of integers, received ${String(x)}`);
