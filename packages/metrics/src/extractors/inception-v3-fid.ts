@@ -309,7 +309,14 @@ export interface InceptionV3FidOptions {
    * ArrayBuffer) or an already-decoded state dict. In Node, `loadFidInceptionWeights()` from
    * `@reacgan/metrics/node` reads it from a path or downloads it once into the cache.
    */
-  weights: Uint8Array | ArrayBuffer | Map<string, TorchTensor>;
+  weights?: Uint8Array | ArrayBuffer | Map<string, TorchTensor>;
+  /**
+   * Where to fetch the weight file when `weights` is not given (browsers: a URL you host the file at;
+   * pytorch-fid's release URL does not send CORS headers). Uses `fetch`. Default none.
+   */
+  weightsUrl?: string;
+  /** fetch implementation for `weightsUrl`. Default globalThis.fetch. */
+  fetch?: typeof globalThis.fetch;
   /**
    * Check that the file's SHA-256 starts with 6726825d (pytorch-fid's file). Default true; turn off
    * only for test weights (the hash is then recorded as computed).
@@ -335,19 +342,32 @@ export interface InceptionV3FidOptions {
  *   state dict that is not pytorch-fid's.
  */
 export async function createInceptionV3FidExtractor(options: InceptionV3FidOptions): Promise<FeatureExtractor> {
-  if (options == null || options.weights == null) {
+  if (options == null || (options.weights == null && options.weightsUrl == null)) {
     throw new MetricInputError(
-      `inception-v3-fid: options.weights is required (the bytes of ${FID_INCEPTION_WEIGHTS_FILENAME}; in Node use loadFidInceptionWeights() from '@reacgan/metrics/node')`,
+      `inception-v3-fid: options.weights is required (the bytes of ${FID_INCEPTION_WEIGHTS_FILENAME}), or options.weightsUrl; in Node use loadFidInceptionWeights() from '@reacgan/metrics/node'`,
     );
+  }
+  if (options.weights == null) {
+    const doFetch = options.fetch ?? globalThis.fetch;
+    let bytes: ArrayBuffer;
+    try {
+      const response = await doFetch(options.weightsUrl!);
+      if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
+      bytes = await response.arrayBuffer();
+    } catch (error) {
+      throw new MetricInputError(`inception-v3-fid: could not fetch ${options.weightsUrl} (${(error as Error).message})`);
+    }
+    options = { ...options, weights: bytes };
   }
   const { verifyHash = true, quantize = 'none', resize = 'bilinear', grayscaleToRgb = true, batchSize = 16 } = options;
   let stateDict: Map<string, TorchTensor>;
   let weightsHash: string;
-  if (options.weights instanceof Map) {
-    stateDict = options.weights;
+  const weights = options.weights!;
+  if (weights instanceof Map) {
+    stateDict = weights;
     weightsHash = options.weightsHash ?? 'unknown';
   } else {
-    const bytes = options.weights instanceof Uint8Array ? options.weights : new Uint8Array(options.weights);
+    const bytes = weights instanceof Uint8Array ? weights : new Uint8Array(weights);
     weightsHash = await sha256Hex(bytes);
     if (verifyHash && !weightsHash.startsWith(FID_INCEPTION_WEIGHTS_SHA256_PREFIX)) {
       throw new MetricInputError(

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FID_INCEPTION_WEIGHTS_FILENAME } from '../extractors/inception-v3-fid.js';
+import { createInceptionV3FidExtractor, FID_INCEPTION_WEIGHTS_FILENAME } from '../extractors/inception-v3-fid.js';
 import { defaultCacheDir, loadFidInceptionWeights, writeFileAtomic } from './index.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'reacgan-metrics-node-'));
@@ -63,6 +63,11 @@ describe('loadFidInceptionWeights', () => {
     const local = path.join(tmp, 'local.pth');
     fs.writeFileSync(local, payload);
     expect(await loadFidInceptionWeights({ path: local, verifyHash: false })).toEqual(new Uint8Array(payload));
+  });
+
+  it('createInceptionV3FidExtractor fetches weightsUrl (browser route) and checks the hash of what arrived', async () => {
+    await expect(createInceptionV3FidExtractor({ weightsUrl: `${url}/weights.pth` })).rejects.toThrow(/SHA-256 is [0-9a-f]{64}, expected it to start with 6726825d/);
+    await expect(createInceptionV3FidExtractor({ weightsUrl: `${url}/missing.pth` })).rejects.toThrow(/could not fetch .*HTTP 404/);
   });
 
   it('uses REACGAN_METRICS_CACHE_DIR / REACGAN_CACHE_DIR for the default directory', () => {
