@@ -118,7 +118,7 @@ async function importPackage(pkg: string): Promise<unknown> {
   return import(/* @vite-ignore */ pkg);
 }
 
-async function tryChoice(choice: Exclude<BackendChoice, 'auto'>, options: InitBackendOptions): Promise<{ attempt: BackendAttempt; report?: Omit<BackendReport, 'attempts'> }> {
+async function tryChoice(choice: Exclude<BackendChoice, 'auto'>, options: InitBackendOptions): Promise<{ attempt: BackendAttempt; report?: Omit<BackendReport, 'attempts' | 'gradients'> }> {
   const pkg = PACKAGES[choice];
   const fail = (outcome: BackendAttempt['outcome'], reason: string) => ({ attempt: { choice, package: pkg, outcome, reason } });
   let module: Record<string, unknown>;

@@ -53,6 +53,7 @@ export { datasetTransforms } from './train/pipeline.js';
 export {
   NonFiniteLossError,
   Trainer,
+  assertGradientsRegistered,
   generateImages,
   type BatchSource,
   type GenerateOptions,

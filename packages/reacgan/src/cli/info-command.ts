@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import * as models from '@reacgan/models';
 import { getPreset, presetNames, PRESETS } from '../config/presets.js';
+import { initBackend } from '../backend.js';
+import { backendOption } from './backend-command.js';
 import { addConfigOptions, configFromCli, type ConfigCliOptions } from './config-options.js';
 
 /**
@@ -12,14 +14,16 @@ export function registerInfoCommand(program: Command): void {
   const command = program
     .command('info')
     .description('print a preset\'s (or config file\'s) resolved configuration and parameter counts; without --preset/--config, list the presets')
-    .option('--json', 'print JSON');
-  addConfigOptions(command).action(async (options: ConfigCliOptions & { json?: boolean }) => {
+    .option('--json', 'print JSON')
+    .addOption(backendOption());
+  addConfigOptions(command).action(async (options: ConfigCliOptions & { json?: boolean; backend?: string }) => {
     if (!options.preset && !options.config) {
       const list = presetNames().map((name) => ({ name, description: PRESETS[name].description, source: PRESETS[name].source }));
       console.log(options.json ? JSON.stringify(list, null, 2) : list.map((p) => `${p.name.padEnd(24)} ${p.description}`).join('\n'));
       return;
     }
     const { config, source } = await configFromCli(options);
+    await initBackend({ backend: options.backend });
     const dataOptions = { imgSize: config.data.imgSize, imgChannels: config.data.imgChannels, numClasses: config.data.numClasses, initialize: false, seed: 0 };
     const generator = models.createGenerator(config.model, dataOptions);
     const discriminator = models.createDiscriminator(config.model, dataOptions);

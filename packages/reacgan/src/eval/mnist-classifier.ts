@@ -12,8 +12,8 @@
  * Written with tfjs-core ops (conv2d, maxPool, matMul), no tfjs-layers.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { Adam } from '../train/adam.js';
+import { assertGradientsRegistered } from '../train/trainer.js';
 
 /** Everything that determines the trained weights; the cache key is a hash of this object. */
 export const CLASSIFIER_DEFINITION = {
@@ -228,6 +228,7 @@ export interface TrainClassifierOptions {
  * Deterministic for a given backend (fixed seed for init, shuffling and augmentation).
  */
 export async function trainMnistClassifier(train: LabeledImages, test: LabeledImages, options: TrainClassifierOptions = {}): Promise<MnistClassifier> {
+  assertGradientsRegistered('trainMnistClassifier');
   const def = CLASSIFIER_DEFINITION;
   const weights = initClassifierWeights(def.seed);
   const optimizer = new Adam(weights, {

@@ -18,8 +18,6 @@
 import * as data from '@reacgan/data';
 import * as models from '@reacgan/models';
 import * as tf from '@tensorflow/tfjs-core';
-// Gradients of tfjs-core's ops (the @tensorflow/tfjs umbrella registers them; tfjs-core alone does not).
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { ReacganConfig } from '../config/resolve.js';
 import { unsupportedFeatures } from '../config/resolve.js';
 import { Adam } from './adam.js';
@@ -124,6 +122,16 @@ function splitOutput(out: models.DiscriminatorOutput, n: number): [models.Discri
   return [a as unknown as models.DiscriminatorOutput, b as unknown as models.DiscriminatorOutput];
 }
 
+/**
+ * Throws unless tfjs-core's gradient functions are registered (the @tensorflow/tfjs umbrella and
+ * tfjs-node register them; tfjs-core alone does not). `initBackend()` takes care of it.
+ */
+export function assertGradientsRegistered(caller: string): void {
+  if (tf.getGradient('Conv2D') == null || tf.getGradient('BatchMatMul') == null) {
+    throw new Error(`${caller}: no gradient functions are registered in @tensorflow/tfjs-core: call initBackend() from 'reacgan', or import '@tensorflow/tfjs' (or '@tensorflow/tfjs-node'), before training`);
+  }
+}
+
 function l2Norm(tensors: tf.Tensor[]): tf.Scalar {
   return tf.tidy(() => tf.sqrt(tf.addN(tensors.map((t) => tf.sum(tf.square(t))))) as tf.Scalar);
 }
@@ -183,6 +191,7 @@ export class Trainer {
    *   size or channels do not fit the configuration.
    */
   static create(config: ReacganConfig, options: TrainerOptions): Trainer {
+    assertGradientsRegistered('Trainer.create');
     let batches = options.batches;
     let fmBatches = options.fmBatches ?? null;
     if (!batches) {
