@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadFixture, loadNativeBackend, nativeInstalled, repositoryRoot } from '@reacgan/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInceptionV3FidExtractor } from './inception-v3-fid.js';
+import { quantizeTensor } from './preprocess.js';
 import type { FeatureExtractor } from './types.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -101,6 +102,16 @@ describe.skipIf(skip)('inception-v3-fid: parity with a PyTorch build of the same
       expect(dLogits).toBeLessThan(2e-4);
       expect(dPool64).toBeLessThan(1.5 * floorPool + 2e-5);
       expect(dLogits64).toBeLessThan(1.5 * floorLogits + 2e-5);
+      if (c.name === 'up32') {
+        // Sensitivity: the same images quantised to 8 bits (inputs move by ≤ 1/255) are far outside the
+        // tolerance, so the comparison above would catch any real difference in the pipeline.
+        const quantised = tf.tidy(() => quantizeTensor(tf.tensor4d(readF32(`${c.name}.input.f32`), [n, h, w, ch]))) as tf.Tensor4D;
+        const q = await extractor.extract(quantised, { range: [0, 255] });
+        quantised.dispose();
+        const dq = maxAbsDiff(q.features, pool);
+        console.log(`[parity ${c.name}] sensitivity: 8-bit quantised input moves pool features by ${dq.toExponential(2)}`);
+        expect(dq).toBeGreaterThan(10 * 2e-4);
+      }
       expect(out.protocol).toMatchObject({ extractor: 'inception-v3-fid', inputSize: [299, 299], resize: 'bilinear', quantize: 'none', inputRange: [-1, 1] });
     });
   }
