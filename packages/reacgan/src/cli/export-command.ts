@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
 import { initBackend } from '../backend.js';
+import { backendOption } from './backend-command.js';
 import { exportWebGenerator, type ExportedGeneratorChoice } from '../export/web-export.js';
 
 function formatBytes(n: number): string {
@@ -19,9 +20,9 @@ export function registerExportCommand(program: Command): void {
     .option('--out <file>', 'output file (default: <checkpoint>.web.safetensors next to the checkpoint)')
     .addOption(new Option('--generator <which>', "which generator: 'auto' (G_ema when the run has one), 'ema', 'g'").choices(['auto', 'ema', 'g']).default('auto'))
     .option('--class-names <names>', 'comma-separated class names (default: the checkpoint\'s, else the dataset\'s)', (v) => v.split(',').map((s) => s.trim()))
-    .addOption(new Option('--backend <name>', 'TensorFlow.js backend computing the self-check values (default cpu: the reference arithmetic)').default('cpu'))
+    .addOption(backendOption())
     .option('--json', 'print the result as JSON')
-    .action(async (options: { web: string; out?: string; generator: ExportedGeneratorChoice; classNames?: string[]; backend: string; json?: boolean }) => {
+    .action(async (options: { web: string; out?: string; generator: ExportedGeneratorChoice; classNames?: string[]; backend?: string; json?: boolean }) => {
       await initBackend({ backend: options.backend });
       const result = await exportWebGenerator({ checkpoint: options.web, out: options.out, generator: options.generator, classNames: options.classNames });
       if (options.json) {

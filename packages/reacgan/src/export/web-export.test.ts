@@ -256,7 +256,7 @@ describe('reacgan export --web', () => {
     const log = console.log;
     console.log = (line: string) => lines.push(line);
     try {
-      await program.parseAsync(['node', 'reacgan', 'export', '--web', trained.file, '--out', out, '--json']);
+      await program.parseAsync(['node', 'reacgan', 'export', '--web', trained.file, '--out', out, '--backend', 'cpu', '--json']);
     } finally {
       console.log = log;
     }
