@@ -132,6 +132,20 @@ describe('frechetInceptionDistance', () => {
     expect(() => frechetInceptionDistance(a, { ...a, sigma: Float64Array.from([1, 0, 0, Infinity]) }, quiet)).toThrow(/stats2: sigma\[1, 1\] is Infinity/);
   });
 
+  it('retries with εI (pytorch-fid convention) and warns when tr √(Σ1Σ2) is not finite; throws if it stays so', () => {
+    // Entries near the float64 range overflow in Lᵀ Σ2 L: the first attempt is not finite.
+    const huge = stats([0, 0], [1e200, 0, 0, 1]);
+    const warnings: string[] = [];
+    expect(() => frechetDistanceWithDetails(huge, huge, { onWarning: (m) => warnings.push(m) })).toThrow(/not finite even with the εI offset/);
+    expect(warnings).toEqual(['fid calculation produced a non-finite result; adding 0.000001 to the diagonal of the covariance estimates (pytorch-fid convention)']);
+  });
+
+  it('throws instead of returning Infinity/NaN when the terms overflow float64', () => {
+    const a = stats([1e200, 0], [1, 0, 0, 1]);
+    const b = stats([-1e200, 0], [1, 0, 0, 1]);
+    expect(() => frechetInceptionDistance(a, b, quiet)).toThrow(/overflow float64/);
+  });
+
   it('warns for each set with fewer than d + 1 samples, once per set', () => {
     const warnings: string[] = [];
     const small = featuresToStatistics(c07(16));

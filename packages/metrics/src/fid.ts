@@ -48,7 +48,7 @@ export interface FrechetDistanceDetails {
 }
 
 export interface TraceSqrtResult {
-  /** tr √(Σ1 Σ2) = Σᵢ √λᵢ(Lᵀ Σ2 L) where Σ1 = L Lᵀ. */
+  /** tr √(Σ1 Σ2) = Σᵢ √λᵢ(Lᵀ Σ2 L) where Σ1 = L Lᵀ; NaN when an eigenvalue overflowed. */
   value: number;
   /** Numerical rank of Σ1. */
   rank: number;
@@ -90,7 +90,10 @@ export function traceSqrtProduct(sigma1: ArrayLike<number>, sigma2: ArrayLike<nu
   // square roots (~√(rε)·√λmax each) would only add a positive rounding bias, so they count as 0.
   const floor = r * Number.EPSILON * Math.max(eig[r - 1], 0);
   let value = 0;
-  for (let i = 0; i < r; i++) if (eig[i] > floor) value += Math.sqrt(eig[i]);
+  for (let i = 0; i < r; i++) {
+    if (!Number.isFinite(eig[i])) return { value: Number.NaN, rank: r, minEigenvalue: Number.NaN, maxEigenvalue: Number.NaN };
+    if (eig[i] > floor) value += Math.sqrt(eig[i]);
+  }
   return { value, rank: r, minEigenvalue: Math.min(0, eig[0]), maxEigenvalue: eig[r - 1] };
 }
 
@@ -167,6 +170,9 @@ export function frechetDistanceWithDetails(
   }
   let fid = meanTerm + tr1 + tr2 - 2 * ts.value;
   const scale = sumSq + tr1 + tr2;
+  if (!Number.isFinite(fid) || !Number.isFinite(scale)) {
+    throw new MetricInputError(`frechetInceptionDistance: the terms overflow float64 (‖μ1 − μ2‖² = ${meanTerm}, tr Σ1 = ${tr1}, tr Σ2 = ${tr2}); rescale the features`);
+  }
   if (fid < 0) {
     if (fid >= -negativeTolerance * scale) {
       fid = 0;
