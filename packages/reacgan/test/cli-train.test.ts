@@ -76,7 +76,7 @@ describe(`reacgan train → sample → evaluate → resume on MNIST [${backend}]
     for (const l of train) {
       for (const key of ['d/loss', 'd/adv', 'd/cond', 'g/loss', 'g/adv', 'g/cond', 'diag/dFeatureNormReal', 'diag/condHeadGradNorm']) expect(Number.isFinite(l.values[key]), key).toBe(true);
       expect(l.ms).toBeGreaterThan(0);
-      expect(l.gLr).toBe(0.0002);
+      expect(l.gLr).toBe(config.config.optimization.gLr);
     }
     expect(lines.some((l) => l.kind === 'eval' && l.step === 2 && l.classAccuracy >= 0 && Number.isFinite(l.fid))).toBe(true);
 
