@@ -20,6 +20,7 @@ import {
   exportWebGenerator,
   loadWebGenerator,
   runSelfCheck,
+  selfCheckIndices,
   WEB_GENERATOR_FORMAT,
 } from './web-export.js';
 
@@ -235,6 +236,22 @@ describe('decodeWebGenerator', () => {
     expect(() => encodeWebGenerator(g, { ...base, data: { name: 'x', imgSize: 32, imgChannels: 1, numClasses: 4, classNames: ['a', 'b', 'c', 'd'] } })).toThrow(/does not match the generator \(imgSize 16/);
     expect(() => encodeWebGenerator(g, { ...base, data: { name: 'x', imgSize: 16, imgChannels: 1, numClasses: 4, classNames: ['a'] } })).toThrow(/classNames must hold 4 names, received 1/);
     g.dispose();
+  });
+});
+
+describe('selfCheckIndices', () => {
+  it('spreads the points over values tanh has not saturated, when there are enough', () => {
+    const values = Float32Array.from({ length: 1000 }, (_, i) => (i % 10 === 3 ? 0.5 : -1)); // 100 unsaturated
+    const indices = selfCheckIndices(values);
+    expect(indices).toHaveLength(64);
+    expect(indices.every((i) => i % 10 === 3)).toBe(true);
+    expect(new Set(indices).size).toBe(64);
+    expect(Math.max(...indices) - Math.min(...indices)).toBeGreaterThan(900); // spread over the whole output
+    const saturated = Float32Array.from({ length: 200 }, (_, i) => (i === 7 ? 0 : 1));
+    const fallback = selfCheckIndices(saturated);
+    expect(fallback).toHaveLength(64);
+    expect(new Set(fallback).size).toBe(64);
+    expect(selfCheckIndices(new Float32Array(10))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 });
 

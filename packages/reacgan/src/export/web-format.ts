@@ -21,8 +21,9 @@
  *     parameters, exportedAt, exportBackend, versions, reason? }`
  *   - `self_check` (JSON, optional): `{ z (n × zDim, row-major), labels, batchNormStatistics, indices,
  *     expected, mean, std, tolerance }`: the generator's output for fixed inputs, computed at export time
- *     (values at `indices` of the flattened NHWC output, per-sample mean and standard deviation), so that a
- *     reader on another backend (WebGL, wasm) can verify it computes the same images.
+ *     (values at `indices` of the flattened NHWC output — 64 points, chosen among values tanh has not
+ *     saturated when possible — and per-sample mean and standard deviation), so that a reader on another
+ *     backend (WebGL, wasm) can verify it computes the same images.
  *
  * Read it with {@link decodeWebGenerator} (plain data) or {@link loadWebGenerator} (a ready generator).
  */
@@ -142,6 +143,20 @@ function sampleMoments(values: Float32Array, n: number): { mean: number[]; std: 
 }
 
 /**
+ * Where to compare: SELF_CHECK_POINTS indices spread evenly over the output, taken among the values tanh has
+ * not saturated (|v| < 0.98) when there are enough of them — a saturated value (MNIST's background is −1)
+ * hides an error in what comes before the tanh.
+ */
+export function selfCheckIndices(values: ArrayLike<number>, count = SELF_CHECK_POINTS): number[] {
+  const unsaturated: number[] = [];
+  for (let i = 0; i < values.length; i++) if (Math.abs(values[i]) < 0.98) unsaturated.push(i);
+  const pool = unsaturated.length >= count ? unsaturated : Array.from({ length: values.length }, (_, i) => i);
+  const n = Math.min(count, pool.length);
+  const step = pool.length / n;
+  return Array.from({ length: n }, (_, i) => pool[Math.min(pool.length - 1, Math.floor(i * step + step / 2))]);
+}
+
+/**
  * Runs the generator on the self-check inputs (evaluation mode) and records what a reader must reproduce.
  * Default labels: the first and the last class; z: the generator's prior from a fixed seed. Reads the
  * output with `dataSync` (meant for export time, on the cpu or tensorflow backend).
@@ -156,9 +171,7 @@ export function computeSelfCheck(
   const out = evaluate(generator, z, labels, batchNormStatistics);
   const values = out.dataSync() as Float32Array;
   out.dispose();
-  const count = Math.min(SELF_CHECK_POINTS, values.length);
-  const step = values.length / count;
-  const indices = Array.from({ length: count }, (_, i) => Math.min(values.length - 1, Math.floor(i * step + step / 2)));
+  const indices = selfCheckIndices(values);
   return {
     z: Array.from(z),
     labels: [...labels],
