@@ -25,7 +25,7 @@ const ENSURE = 'bash examples/web/scripts/ensure-chromium.sh';
 export function findChromium(): string {
   const fromEnv = process.env.CHROMIUM_PATH;
   if (fromEnv) {
-    if (!existsSync(fromEnv)) throw new Error(`CHROMIUM_PATH=${fromEnv} does not exist`);
+    if (!existsSync(fromEnv)) throw new Error(`CHROMIUM_PATH=${fromEnv} does not exist: fix it, or unset it and run \`${ENSURE}\``);
     return fromEnv;
   }
   for (const name of ['chromium', 'chromium-browser']) {

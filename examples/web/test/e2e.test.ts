@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from './chromium.js';
+import { findChromium, launchChromium } from './chromium.js';
 import { serveStatic, type StaticServer } from './static-server.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -101,6 +101,7 @@ function expectNotBlank(pixels: number[], what: string): void {
 }
 
 beforeAll(async () => {
+  findChromium(); // fail before the build when Chromium is missing (the message says how to install it)
   const t0 = performance.now();
   const vite = join(root, 'node_modules', '.bin', 'vite');
   try {
