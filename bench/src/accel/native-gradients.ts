@@ -1,0 +1,87 @@
+/**
+ * Faster gradients for tfjs 4.22 (prototype measured by the benchmark; proposed for reacgan's
+ * initBackend / @reacgan/models — see docs/performance.md). Each replaces a tfjs-core gradient whose
+ * result is identical but which issues many more kernels than needed:
+ *
+ * - `Tile` (also every `tf.broadcastTo`, which runs the Tile kernel): tfjs-core adds one `slice` per
+ *   repetition (e.g. 64 slices + 64 adds for a [64, 1] → [64, 64] broadcast inside `tf.where`) and throws
+ *   above rank 4. Here: reshape dy to [r0, x0, r1, x1, …] and sum over the repetition axes (2 kernels,
+ *   any rank). Backend-agnostic.
+ * - `Relu`: tfjs-core computes dy · cast(step(x)); on tfjs-node `step` alone is 5 full-size kernels
+ *   (IsNan, Greater, Fill, Fill, Select), so the gradient costs 7 passes over the activation. On the
+ *   `tensorflow` backend this uses TensorFlow's `ReluGrad` (1 kernel, the op PyTorch's
+ *   `threshold_backward` corresponds to); elsewhere the tfjs-core formula. NaN inputs give 0 (as PyTorch),
+ *   where tfjs-core's step would propagate NaN.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+interface NativeBackend {
+  binding: { TF_ATTR_TYPE: number; TF_FLOAT: number; TF_ATTR_BOOL: number; TF_ATTR_FLOAT: number; TF_ATTR_STRING: number };
+  executeSingleOutput(name: string, attrs: unknown[], inputs: tf.TensorInfo[]): tf.TensorInfo;
+  executeMultipleOutputs(name: string, attrs: unknown[], inputs: tf.TensorInfo[], numOutputs: number): tf.TensorInfo[];
+}
+
+export const RELU_GRAD_KERNEL = 'BenchReluGrad';
+
+/** Tile's gradient as one reshape + one sum (+ a reshape back). */
+export function tileGradient(dy: tf.Tensor, xShape: readonly number[], reps: readonly number[]): tf.Tensor {
+  const split: number[] = [];
+  const axes: number[] = [];
+  for (let i = 0; i < xShape.length; i++) {
+    if (reps[i] > 1) {
+      axes.push(split.length);
+      split.push(reps[i], xShape[i]);
+    } else {
+      split.push(xShape[i]);
+    }
+  }
+  if (axes.length === 0) return tf.reshape(dy, xShape as number[]);
+  return tf.reshape(tf.sum(tf.reshape(dy, split), axes), xShape as number[]);
+}
+
+let installed: string[] | null = null;
+
+/**
+ * Registers the gradients above (idempotent). Call after a backend package is loaded (the Relu gradient
+ * picks the native kernel at backward time when the active backend is 'tensorflow').
+ * @returns the names of what was installed.
+ */
+export function installFastGradients(): string[] {
+  if (installed) return installed;
+  const done: string[] = [];
+  tf.registerKernel({
+    kernelName: RELU_GRAD_KERNEL,
+    backendName: 'tensorflow',
+    kernelFunc: ({ inputs, backend }) => {
+      const b = backend as unknown as NativeBackend;
+      const { dy, x } = inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
+      return b.executeSingleOutput('ReluGrad', [{ name: 'T', type: b.binding.TF_ATTR_TYPE, value: b.binding.TF_FLOAT }], [dy, x]);
+    },
+  });
+  tf.registerGradient({
+    kernelName: 'Relu',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved) => {
+      const [x] = saved;
+      return {
+        x: () =>
+          tf.getBackend() === 'tensorflow' && x.dtype === 'float32'
+            ? (tf.engine().runKernel(RELU_GRAD_KERNEL, { dy: dy as tf.Tensor, x }) as tf.Tensor)
+            : tf.mul(dy as tf.Tensor, tf.cast(tf.step(x), 'float32')),
+      };
+    },
+  });
+  done.push('Relu gradient: native ReluGrad');
+  tf.registerGradient({
+    kernelName: 'Tile',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved;
+      const { reps } = attrs as unknown as { reps: number[] };
+      return { x: () => tileGradient(dy as tf.Tensor, x.shape, reps) };
+    },
+  });
+  done.push('Tile/broadcastTo gradient: reshape + sum');
+  installed = done;
+  return done;
+}

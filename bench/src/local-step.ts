@@ -1,0 +1,204 @@
+/**
+ * A bench-local ReACGAN training step built from @reacgan/models + @reacgan/losses, written to do
+ * exactly what the trainer (packages/reacgan/src/train/trainer.ts) does per step, for use while the
+ * trainer is not exported. `--step trainer` measures the real trainer instead.
+ */
+import * as losses from '@reacgan/losses';
+import * as models from '@reacgan/models';
+import * as tf from '@tensorflow/tfjs-core';
+import { EMA_DECAY, LOSS, OPTIM, type BenchPreset } from './presets.js';
+import { SyntheticBatches, type StepRunner } from './step-runner.js';
+
+class LocalAdam {
+  private readonly m = new Map<string, tf.Variable>();
+  private readonly v = new Map<string, tf.Variable>();
+  private t = 0;
+  constructor(private readonly variables: Map<string, tf.Variable>) {
+    for (const [name, variable] of variables) {
+      this.m.set(name, tf.tidy(() => tf.variable(tf.zerosLike(variable), false)));
+      this.v.set(name, tf.tidy(() => tf.variable(tf.zerosLike(variable), false)));
+    }
+  }
+  apply(grads: Record<string, tf.Tensor>): void {
+    const { learningRate, beta1, beta2, epsilon } = OPTIM;
+    this.t += 1;
+    const bc1 = 1 - beta1 ** this.t;
+    const bc2 = 1 - beta2 ** this.t;
+    for (const [name, grad] of Object.entries(grads)) {
+      const variable = this.variables.get(name)!;
+      const m = this.m.get(name)!;
+      const v = this.v.get(name)!;
+      tf.tidy(() => {
+        const newM = tf.add(tf.mul(m, beta1), tf.mul(grad, 1 - beta1));
+        const newV = tf.add(tf.mul(v, beta2), tf.mul(tf.square(grad), 1 - beta2));
+        m.assign(newM);
+        v.assign(newV);
+        const denom = tf.add(tf.div(tf.sqrt(newV), Math.sqrt(bc2)), epsilon);
+        variable.assign(tf.sub(variable, tf.mul(tf.div(newM, denom), learningRate / bc1)));
+      });
+    }
+  }
+  dispose(): void {
+    tf.dispose([...this.m.values(), ...this.v.values()]);
+  }
+}
+
+export class LocalStep implements StepRunner {
+  readonly generator: models.Generator;
+  readonly discriminator: models.Discriminator;
+  private readonly ema: models.Generator;
+  private readonly optG: LocalAdam;
+  private readonly optD: LocalAdam;
+  private readonly gParams: Map<string, tf.Variable>;
+  private readonly dParams: Map<string, tf.Variable>;
+  private readonly batches: SyntheticBatches;
+
+  constructor(
+    private readonly preset: BenchPreset,
+    private readonly batchSize: number,
+    seed = 0,
+  ) {
+    const data = { ...preset.data, seed };
+    this.generator = models.createGenerator(preset.model, data);
+    this.discriminator = models.createDiscriminator(preset.model, data);
+    this.ema = models.createGenerator(preset.model, { ...data, initialize: false });
+    this.ema.loadStateDict(this.generator.stateDict());
+    this.gParams = this.generator.namedParameters();
+    this.dParams = this.discriminator.namedParameters();
+    this.optG = new LocalAdam(this.gParams);
+    this.optD = new LocalAdam(this.dParams);
+    this.batches = new SyntheticBatches(preset, batchSize, seed);
+  }
+
+  get parameterCounts(): { G: number; D: number } {
+    return { G: this.generator.numParameters(), D: this.discriminator.numParameters() };
+  }
+
+  private d2dce(out: models.DiscriminatorOutput, labels: Int32Array): tf.Scalar {
+    return losses.data2DataCrossEntropyLoss(
+      { embed: out.embed!, proxy: out.proxy!, labels },
+      { temperature: LOSS.temperature, positiveMargin: LOSS.mP, negativeMargin: 1 - LOSS.mP, variant: 'studiogan' },
+    );
+  }
+
+  async step(): Promise<number[]> {
+    const batch = (await this.batches.next()).value as { images: Float32Array; labels: Int32Array; shape: [number, number, number, number] };
+    const fakeD = this.batches.sampleFake(this.generator.zDim);
+    const dGrads = this.discriminatorGrads(batch, fakeD);
+    this.optD.apply(dGrads);
+    tf.dispose(Object.values(dGrads));
+    const gGrads = this.generatorGrads(this.batches.sampleFake(this.generator.zDim));
+    this.optG.apply(gGrads);
+    tf.dispose(Object.values(gGrads));
+    this.updateEma();
+    return [];
+  }
+
+  /** D update gradients: x_fake = G(z) (no tape, BN statistics frozen), hinge + λ·D2D-CE on reals. */
+  private discriminatorGrads(batch: { images: Float32Array; labels: Int32Array; shape: [number, number, number, number] }, fake: { z: Float32Array; y: Int32Array }, xFakeIn?: tf.Tensor4D): Record<string, tf.Tensor> {
+    const zDim = this.generator.zDim;
+    return tf.tidy(() => {
+      const xReal = tf.tensor4d(batch.images, batch.shape);
+      const yReal = tf.tensor1d(batch.labels, 'int32');
+      const yFake = tf.tensor1d(fake.y, 'int32');
+      const xFake = xFakeIn ?? this.generator.apply(tf.tensor2d(fake.z, [fake.y.length, zDim]), yFake, { training: true, updateStatistics: false });
+      const { value, grads } = tf.variableGrads(() => {
+        const real = this.discriminator.apply(xReal, yReal, { training: true });
+        const fk = this.discriminator.apply(xFake, yFake, { training: true });
+        const adv = losses.discriminatorHingeLoss(real.advOutput, fk.advOutput);
+        return tf.add(adv, tf.mul(this.d2dce(real, batch.labels), LOSS.condLambda)) as tf.Scalar;
+      }, [...this.dParams.values()]);
+      this.pending.push(tf.keep(value));
+      const byName: Record<string, tf.Tensor> = {};
+      for (const [name, variable] of this.dParams) if (grads[variable.name]) byName[name] = grads[variable.name];
+      return byName;
+    });
+  }
+
+  /** G update gradients: hinge_G + λ·D2D-CE on fakes, D frozen. */
+  private generatorGrads(fake: { z: Float32Array; y: Int32Array }): Record<string, tf.Tensor> {
+    const zDim = this.generator.zDim;
+    return tf.tidy(() => {
+      const zT = tf.tensor2d(fake.z, [fake.y.length, zDim]);
+      const yFake = tf.tensor1d(fake.y, 'int32');
+      const { value, grads } = tf.variableGrads(() => {
+        const xFake = this.generator.apply(zT, yFake, { training: true });
+        const out = this.discriminator.apply(xFake, yFake, { training: true });
+        const adv = losses.generatorHingeLoss(out.advOutput);
+        return tf.add(adv, tf.mul(this.d2dce(out, fake.y), LOSS.condLambda)) as tf.Scalar;
+      }, [...this.gParams.values()]);
+      this.pending.push(tf.keep(value));
+      const byName: Record<string, tf.Tensor> = {};
+      for (const [name, variable] of this.gParams) if (grads[variable.name]) byName[name] = grads[variable.name];
+      return byName;
+    });
+  }
+
+  /** EMA with the decay active (a long run spends almost every step past g_ema_start). */
+  private updateEma(): void {
+    const source = this.generator.stateDict();
+    tf.tidy(() => {
+      for (const [name, t] of this.ema.stateDict()) {
+        const s = source.get(name)!;
+        if (name.endsWith('num_batches_tracked') || t.dtype !== 'float32') t.assign(s);
+        else t.assign(tf.add(tf.mul(t, EMA_DECAY), tf.mul(s, 1 - EMA_DECAY)));
+      }
+    });
+  }
+
+  /** Wall ms per phase over `reps` steps (diagnostic). */
+  async phaseTimes(reps: number): Promise<Record<string, number[]>> {
+    const out: Record<string, number[]> = { 'G forward (for D)': [], 'D update grads': [], 'Adam D': [], 'G update grads': [], 'Adam G': [], EMA: [], 'whole step': [] };
+    const zDim = this.generator.zDim;
+    const time = <T>(name: string, f: () => T): T => {
+      const t0 = performance.now();
+      const r = f();
+      out[name].push(performance.now() - t0);
+      return r;
+    };
+    for (let r = 0; r < reps; r++) {
+      const t0 = performance.now();
+      const batch = (await this.batches.next()).value as { images: Float32Array; labels: Int32Array; shape: [number, number, number, number] };
+      const fake = this.batches.sampleFake(zDim);
+      const xFake = time('G forward (for D)', () =>
+        tf.tidy(() => this.generator.apply(tf.tensor2d(fake.z, [fake.y.length, zDim]), tf.tensor1d(fake.y, 'int32'), { training: true, updateStatistics: false })),
+      );
+      const dGrads = time('D update grads', () => this.discriminatorGrads(batch, fake, xFake));
+      xFake.dispose();
+      time('Adam D', () => this.optD.apply(dGrads));
+      tf.dispose(Object.values(dGrads));
+      const gGrads = time('G update grads', () => this.generatorGrads(this.batches.sampleFake(zDim)));
+      time('Adam G', () => this.optG.apply(gGrads));
+      tf.dispose(Object.values(gGrads));
+      time('EMA', () => this.updateEma());
+      out['whole step'].push(performance.now() - t0);
+      await this.flush();
+    }
+    return out;
+  }
+
+  private pending: tf.Scalar[] = [];
+
+  async flush(): Promise<number[][]> {
+    const scalars = this.pending.splice(0);
+    let values: number[] = [];
+    if (scalars.length) {
+      const stacked = tf.stack(scalars);
+      values = Array.from(await stacked.data());
+      stacked.dispose();
+    }
+    tf.dispose(scalars);
+    const out: number[][] = [];
+    for (let i = 0; i < values.length; i += 2) out.push([values[i], values[i + 1]]);
+    return out;
+  }
+
+  dispose(): void {
+    tf.dispose(this.pending);
+    this.optG.dispose();
+    this.optD.dispose();
+    this.generator.dispose();
+    this.discriminator.dispose();
+    this.ema.dispose();
+  }
+}

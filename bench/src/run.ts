@@ -1,0 +1,289 @@
+/**
+ * `pnpm bench` — ReACGAN on TensorFlow.js next to PyTorch, same machine, same invocation.
+ *
+ * 1. Training step (one D update + one G update + EMA) per preset, our side (the reacgan Trainer on the
+ *    native backend, bench/src/ours-worker.ts) and the PyTorch side (bench/python/torch_step.py: the same
+ *    architecture from the models package's PyTorch transcription, the same step), each in its own
+ *    process, timed alternately (A B C, C B A, …) so that the noise of a shared machine hits every side;
+ *    medians and ratios are reported, plus tensors per step (must not grow) and peak RSS.
+ * 2. inception-v3-fid feature extraction, images/s, ours vs PyTorch on the same (seeded random) weights.
+ * 3. FID math at d = 2048: ours vs scipy.linalg.sqrtm (pytorch-fid's formula) on the same matrices.
+ *
+ *   node bench/dist/run.js [--json] [--presets a,b] [--sections step,features,fid] [--reps N] [--warmup N]
+ *     [--threads 2] [--batch-size 64] [--step auto|trainer|local] [--accel list] [--env KEY=VALUE …]
+ *     [--variants JSON] [--torch-omp both|default|passive] [--no-torch] [--quick]
+ *
+ * With --json the last line printed is a JSON array, one object per preset, with the keys
+ * { preset, batchSize, oursMsPerStep, torchMsPerStep, ratio, … }.
+ */
+import { mkdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { BENCH_DIR, DIST_DIR, REPO_DIR, referencePython } from './paths.js';
+import { BENCH_PRESETS, findPreset, type BenchPreset } from './presets.js';
+import { extrasTable, jsonLine, presetTable, round, sidesTable, type ExtraResults, type PresetResult, type SideSummary } from './report.js';
+import { median, relativeSpread } from './stats.js';
+import { WorkerClient } from './worker-client.js';
+
+const { values } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    presets: { type: 'string' },
+    sections: { type: 'string', default: 'step,features,fid' },
+    reps: { type: 'string' },
+    warmup: { type: 'string' },
+    threads: { type: 'string', default: '2' },
+    'batch-size': { type: 'string', default: '64' },
+    step: { type: 'string', default: 'auto' },
+    accel: { type: 'string', default: '' },
+    env: { type: 'string', multiple: true, default: [] },
+    variants: { type: 'string' },
+    'torch-omp': { type: 'string' },
+    'no-torch': { type: 'boolean', default: false },
+    quick: { type: 'boolean', default: false },
+    'feature-images': { type: 'string', default: '32' },
+    'fid-dim': { type: 'string', default: '2048' },
+  },
+  allowPositionals: false,
+});
+
+const threads = Number(values.threads);
+const batchSize = Number(values['batch-size']);
+const sections = new Set(values.sections.split(',').map((s) => s.trim()));
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+interface Variant {
+  label: string;
+  accel?: string;
+  env?: Record<string, string>;
+}
+
+function parseEnv(list: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of list) {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw new Error(`--env: expected KEY=VALUE, received '${kv}'`);
+    out[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return out;
+}
+
+/** Our variants: by default one ('ours', what users run); --variants '[{"label","accel","env"}, …]' to compare. */
+function variants(): Variant[] {
+  if (!values.variants) return [{ label: 'ours', accel: values.accel, env: parseEnv(values.env ?? []) }];
+  const parsed = JSON.parse(values.variants) as Variant[];
+  if (!Array.isArray(parsed) || parsed.length === 0 || parsed.some((v) => typeof v.label !== 'string')) {
+    throw new Error(`--variants: expected a JSON array of { label, accel?, env? }, received ${values.variants}`);
+  }
+  return parsed;
+}
+
+/** Repetitions per preset: cheap presets get more (the BigGAN step costs seconds). */
+function plan(preset: BenchPreset): { warmup: number; reps: number } {
+  const heavy = preset.model.backbone !== 'deep_conv';
+  const reps = values.reps ? Number(values.reps) : values.quick ? (heavy ? 2 : 3) : heavy ? 4 : 7;
+  const warmup = values.warmup ? Number(values.warmup) : heavy ? 1 : 2;
+  return { warmup, reps };
+}
+
+interface Side {
+  label: string;
+  kind: 'ours' | 'torch';
+  client: WorkerClient;
+  ms: number[];
+  cpuMs: number[];
+  tensors: number[];
+}
+
+function baseEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL ?? '2' };
+}
+
+function oursSide(preset: BenchPreset, v: Variant): Side {
+  const args = ['--import', join(DIST_DIR, 'register-hooks.js'), join(DIST_DIR, 'ours-worker.js'), '--preset', preset.name, '--batch-size', String(batchSize), '--threads', String(threads), '--step', values.step ?? 'auto', '--accel', v.accel ?? ''];
+  const client = new WorkerClient(v.label, process.execPath, args, { ...baseEnv(), ...(v.env ?? {}) });
+  return { label: v.label, kind: 'ours', client, ms: [], cpuMs: [], tensors: [] };
+}
+
+/**
+ * PyTorch's OpenMP threads spin-wait for a while after each parallel region (libgomp's default), which
+ * degrades badly on a shared, oversubscribed machine; OMP_WAIT_POLICY=PASSIVE is the usual remedy there.
+ * 'both' runs the two settings and the faster counts (PyTorch's best case). Never ACTIVE: an idle ACTIVE
+ * process spins forever and would take the CPU from the side being timed.
+ */
+function torchSides(preset: BenchPreset): Side[] {
+  if (values['no-torch']) return [];
+  const omp = values['torch-omp'] ?? (preset.model.backbone === 'deep_conv' && !values.quick ? 'both' : 'passive');
+  if (!['both', 'default', 'passive'].includes(omp)) throw new Error(`--torch-omp: expected both, default or passive, received '${omp}'`);
+  const policies = omp === 'both' ? ['default', 'PASSIVE'] : [omp === 'passive' ? 'PASSIVE' : 'default'];
+  return policies.map((policy) => {
+    const env: NodeJS.ProcessEnv = { ...baseEnv(), OMP_NUM_THREADS: String(threads) };
+    delete env.OMP_WAIT_POLICY;
+    if (policy !== 'default') env.OMP_WAIT_POLICY = policy;
+    const client = new WorkerClient(`PyTorch (OMP ${policy})`, referencePython(), [join(BENCH_DIR, 'python', 'torch_step.py'), '--preset', preset.name, '--batch-size', String(batchSize), '--threads', String(threads)], env);
+    return { label: `PyTorch (OMP ${policy})`, kind: 'torch' as const, client, ms: [], cpuMs: [], tensors: [] };
+  });
+}
+
+type Params = { G: number; D: number };
+
+async function runPreset(preset: BenchPreset): Promise<PresetResult> {
+  const { warmup, reps } = plan(preset);
+  const sides = [...variants().map((v) => oursSide(preset, v)), ...torchSides(preset)];
+  try {
+    const infos = new Map<Side, { params: Params } & Record<string, unknown>>();
+    for (const s of sides) infos.set(s, await s.client.request({ cmd: 'info' }));
+    const ours = sides.filter((s) => s.kind === 'ours');
+    const torches = sides.filter((s) => s.kind === 'torch');
+    const oursInfo = infos.get(ours[0])!;
+    const torchInfo = torches.length ? infos.get(torches[0])! : null;
+    const equal = torchInfo ? torchInfo.params.G === oursInfo.params.G && torchInfo.params.D === oursInfo.params.D : null;
+    log(
+      `[bench] ${preset.name}: batch ${batchSize}, ${threads} threads; ours: ${String(oursInfo.step)} step, tfjs ${String(oursInfo.tfjs)}, TF ${String(oursInfo.tensorflow)}, G ${oursInfo.params.G} D ${oursInfo.params.D}` +
+        (torchInfo ? `; torch ${String(torchInfo.torch)}: G ${torchInfo.params.G} D ${torchInfo.params.D}${equal ? ' (equal)' : '  <-- PARAMETER COUNTS DIFFER'}` : ''),
+    );
+    for (const s of ours) {
+      const info = infos.get(s)!;
+      const acc = (info.accelerations as string[] | undefined) ?? [];
+      if (acc.length || s.label !== 'ours') log(`[bench]   ${s.label}: oneDNN ${String(info.onednn)}${acc.length ? `; ${acc.join('; ')}` : ''}`);
+    }
+    // Warm-up (kernel selection, allocator growth, oneDNN primitive caches), then rotating repetitions.
+    for (const s of sides) await s.client.request({ cmd: 'steps', n: warmup });
+    const load0 = loadavg()[0];
+    for (let r = 0; r < reps; r++) {
+      const order = r % 2 === 0 ? sides : [...sides].reverse();
+      for (const s of order) {
+        const reply = await s.client.request<{ ms: number[]; cpuMs: number[]; numTensors?: number }>({ cmd: 'steps', n: 1 });
+        s.ms.push(...reply.ms);
+        s.cpuMs.push(...reply.cpuMs);
+        if (reply.numTensors !== undefined) s.tensors.push(reply.numTensors);
+      }
+      log(`[bench]   rep ${r + 1}/${reps}: ${sides.map((s) => `${s.label} ${s.ms[s.ms.length - 1].toFixed(0)} ms`).join(', ')}`);
+    }
+    const load1 = loadavg()[0];
+    const summaries: SideSummary[] = [];
+    for (const s of sides) {
+      const mem = await s.client.request<{ peakRssMiB: number }>({ cmd: 'mem' });
+      summaries.push({ label: s.label, kind: s.kind, msPerStep: round(median(s.ms), 1), cpuMsPerStep: round(median(s.cpuMs), 1), spread: round(relativeSpread(s.ms), 3), peakRssMiB: round(mem.peakRssMiB, 0), samples: s.ms.map((m) => round(m, 1)) });
+    }
+    const main = ours[0];
+    const mainSummary = summaries[0];
+    const torchSummaries = summaries.filter((s) => s.kind === 'torch');
+    const bestTorch = torchSummaries.length ? torchSummaries.reduce((a, b) => (b.msPerStep < a.msPerStep ? b : a)) : null;
+    const bestTorchSide = bestTorch ? sides.find((s) => s.label === bestTorch.label)! : null;
+    const growth = main.tensors.length > 1 ? (main.tensors[main.tensors.length - 1] - main.tensors[0]) / (main.tensors.length - 1) : 0;
+    return {
+      preset: preset.name,
+      batchSize,
+      oursMsPerStep: mainSummary.msPerStep,
+      torchMsPerStep: bestTorch?.msPerStep ?? null,
+      ratio: bestTorch ? round(median(main.ms) / median(bestTorchSide!.ms), 3) : null,
+      pairedRatio: bestTorchSide ? round(median(main.ms.map((m, i) => m / bestTorchSide.ms[i])), 3) : null,
+      cpuRatio: bestTorchSide ? round(median(main.cpuMs) / median(bestTorchSide.cpuMs), 3) : null,
+      oursVariant: main.label,
+      torchSetting: bestTorch?.label ?? null,
+      reps,
+      params: { ours: oursInfo.params, torch: torchInfo?.params ?? null, equal },
+      tensorsGrowthPerStep: growth,
+      peakRssMiB: { ours: mainSummary.peakRssMiB, torch: torchSummaries.length ? Math.max(...torchSummaries.map((t) => t.peakRssMiB)) : null },
+      loadAverage: [round(load0, 2), round(load1, 2)],
+      sides: summaries,
+    };
+  } finally {
+    for (const s of sides) await s.client.close();
+  }
+}
+
+/** inception-v3-fid images/s, ours vs PyTorch, on seeded random weights written by the metrics package's parity script. */
+async function featureExtraction(): Promise<ExtraResults['featureExtraction']> {
+  const cache = join(BENCH_DIR, '.cache', 'inception-v3-fid-random');
+  mkdirSync(cache, { recursive: true });
+  const python = referencePython();
+  log('[bench] inception-v3-fid: preparing seeded random weights (packages/metrics/scripts/make_inception_parity.py; cached) …');
+  const { execFileSync } = await import('node:child_process');
+  execFileSync(python, [join(REPO_DIR, 'packages', 'metrics', 'scripts', 'make_inception_parity.py'), cache, '--seed', '0'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const weights = join(cache, 'weights.pth');
+  const n = Number(values['feature-images']);
+  const size = 32;
+  const batch = 16;
+  const ours = new WorkerClient('TypeScript metrics', process.execPath, ['--import', join(DIST_DIR, 'register-hooks.js'), join(DIST_DIR, 'metrics-worker.js'), '--threads', String(threads)], baseEnv());
+  const torch = new WorkerClient('PyTorch metrics', python, [join(BENCH_DIR, 'python', 'metrics_side.py'), '--threads', String(threads)], { ...baseEnv(), OMP_NUM_THREADS: String(threads), OMP_WAIT_POLICY: 'PASSIVE' });
+  try {
+    const po = await ours.request<{ params: number }>({ cmd: 'inception-load', weights, batch });
+    const pt = await torch.request<{ params: number }>({ cmd: 'inception-load', weights });
+    await ours.request({ cmd: 'inception', n: batch, size, batch });
+    await torch.request({ cmd: 'inception', n: batch, size, batch });
+    const oursMs: number[] = [];
+    const torchMs: number[] = [];
+    let oursMean = 0;
+    let torchMean = 0;
+    const reps = values.quick ? 1 : 3;
+    for (let r = 0; r < reps; r++) {
+      const a = await ours.request<{ ms: number; featureMean: number }>({ cmd: 'inception', n, size, batch });
+      const b = await torch.request<{ ms: number; featureMean: number }>({ cmd: 'inception', n, size, batch });
+      oursMs.push(a.ms);
+      torchMs.push(b.ms);
+      oursMean = a.featureMean;
+      torchMean = b.featureMean;
+      log(`[bench]   inception rep ${r + 1}/${reps}: ours ${(a.ms / 1000).toFixed(2)} s, torch ${(b.ms / 1000).toFixed(2)} s for ${n} images`);
+    }
+    const o = (n * 1000) / median(oursMs);
+    const t = (n * 1000) / median(torchMs);
+    return { extractor: 'inception-v3-fid', images: n, imageSize: size, batchSize: batch, oursImagesPerSecond: round(o, 2), torchImagesPerSecond: round(t, 2), ratio: round(t / o, 3), params: { ours: po.params, torch: pt.params }, featureMeanDiff: round(Math.abs(oursMean - torchMean), 6) };
+  } finally {
+    await ours.close();
+    await torch.close();
+  }
+}
+
+/** FID math at d: ours vs scipy on the same random covariance matrices (float64). */
+async function fidMath(): Promise<ExtraResults['fidMath']> {
+  const d = Number(values['fid-dim']);
+  const cache = join(BENCH_DIR, '.cache');
+  mkdirSync(cache, { recursive: true });
+  const file = join(cache, `fid-${d}.f64`);
+  const ours = new WorkerClient('TypeScript metrics', process.execPath, ['--import', join(DIST_DIR, 'register-hooks.js'), join(DIST_DIR, 'metrics-worker.js'), '--threads', String(threads)], baseEnv());
+  const blas = String(threads);
+  const torch = new WorkerClient('SciPy', referencePython(), [join(BENCH_DIR, 'python', 'metrics_side.py'), '--threads', String(threads)], { ...baseEnv(), OMP_NUM_THREADS: blas, OPENBLAS_NUM_THREADS: blas, MKL_NUM_THREADS: blas, OMP_WAIT_POLICY: 'PASSIVE' });
+  try {
+    log(`[bench] FID math: two ${d}×${d} covariance matrices (numpy, seeded) …`);
+    await torch.request({ cmd: 'fid-make', file, d, seed: 0 });
+    const a = await ours.request<{ ms: number; fid: number }>({ cmd: 'fid', file, d });
+    const b = await torch.request<{ ms: number; fid: number }>({ cmd: 'fid', file, d });
+    log(`[bench]   FID: ours ${(a.ms / 1000).toFixed(2)} s (${a.fid}), scipy ${(b.ms / 1000).toFixed(2)} s (${b.fid})`);
+    return { dim: d, oursMs: round(a.ms, 1), scipyMs: round(b.ms, 1), ratio: round(a.ms / b.ms, 3), oursFid: a.fid, scipyFid: b.fid, relativeDifference: Math.abs(a.fid - b.fid) / Math.abs(b.fid) };
+  } finally {
+    await ours.close();
+    await torch.close();
+  }
+}
+
+const names = values.presets ? values.presets.split(',').map((n) => n.trim()) : BENCH_PRESETS.map((p) => p.name);
+const results: PresetResult[] = [];
+if (sections.has('step')) for (const name of names) results.push(await runPreset(findPreset(name)));
+const extras: ExtraResults = {};
+if (sections.has('features') && !values['no-torch']) extras.featureExtraction = await featureExtraction();
+if (sections.has('fid') && !values['no-torch']) extras.fidMath = await fidMath();
+
+const out = (line = '') => process.stdout.write(`${line}\n`);
+if (results.length) {
+  out();
+  out(`ReACGAN training step (one D update + one G update + EMA): median ms over repetitions, ${threads} threads, both sides in this run on this machine.`);
+  out();
+  out(presetTable(results));
+  out('ratio = median(ours) / median(torch) (PyTorch in its faster OpenMP setting); paired = median of back-to-back ours/torch; CPU-time = process CPU time ratio.');
+  if (results.some((r) => r.sides.length > 2)) {
+    out();
+    out(sidesTable(results));
+  }
+}
+const extra = extrasTable(extras);
+if (extra) {
+  out();
+  out(extra);
+}
+if (values.json) {
+  if (Object.keys(extras).length) out(JSON.stringify({ extras }));
+  out(jsonLine(results));
+}

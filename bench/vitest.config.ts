@@ -1,0 +1,4 @@
+// Relative import: the config loader bundles local files but would externalise the workspace link.
+import { reacganVitestConfig } from '../tooling/testkit/src/vitest-config.js';
+
+export default reacganVitestConfig({ test: { include: ['test/**/*.test.ts'] } });
