@@ -50,6 +50,19 @@ export {
   ConditionalBatchNorm2d,
 } from './layers/batch-norm.js';
 export { SelfAttention } from './layers/self-attention.js';
+export {
+  BATCH_NORM_TRAIN_GRAD_KERNEL,
+  BATCH_NORM_TRAIN_KERNEL,
+  CONV2D_BIAS_RELU_KERNEL,
+  NATIVE_BACKEND,
+  RELU_GRAD_KERNEL,
+  RELU_KERNEL,
+  conv2dBiasRelu,
+  nativeBatchNormTrain,
+  nativeKernelsActive,
+  relu,
+  setNativeKernels,
+} from './layers/native.js';
 export { activation, averagePool2x, l2NormalizeRows, maxPool2x, upsampleNearest2x, type ActivationName } from './layers/ops.js';
 export { INIT_METHODS, initTorchWeight, orthogonalMatrix, permute, type InitMethod, type LayerInit, type WeightKind } from './init.js';
 export { SeededRandom } from './random.js';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module } from '../module.js';
 import type { ForwardContext } from './context.js';
+import { nativeBatchNormTrain, nativeKernelsActive } from './native.js';
 import { SeededRandom } from '../random.js';
 import { Embedding, Linear, type WeightLayerOptions } from './weight-layers.js';
 
@@ -59,25 +60,52 @@ export class BatchNorm2d extends Module {
     if (ctx.updateStatistics || ctx.standing) {
       const n = x.shape[0] * x.shape[1] * x.shape[2];
       const factor = n > 1 ? n / (n - 1) : 1;
-      tf.tidy(() => {
-        const unbiased = tf.mul(variance, factor) as tf.Tensor1D;
-        if (ctx.standing) ctx.standing.add(this, mean, unbiased);
-        if (ctx.updateStatistics) {
-          const m = this.momentum;
-          this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m)));
-          this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(unbiased, m)));
-          this.numBatchesTracked.assign(tf.add(this.numBatchesTracked, tf.scalar(1, 'int32')));
-        }
-      });
+      tf.tidy(() => this.track(mean, tf.mul(variance, factor) as tf.Tensor1D, ctx));
     }
     return { mean, variance };
   }
 
+  /** Hands batch statistics (mean, unbiased variance) to the standing collector and/or the running statistics. */
+  private track(mean: tf.Tensor1D, unbiased: tf.Tensor1D, ctx: ForwardContext): void {
+    if (ctx.standing) ctx.standing.add(this, mean, unbiased);
+    if (ctx.updateStatistics) {
+      tf.tidy(() => {
+        const m = this.momentum;
+        this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m)));
+        this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(unbiased, m)));
+        this.numBatchesTracked.assign(tf.add(this.numBatchesTracked, tf.scalar(1, 'int32')));
+      });
+    }
+  }
+
+  /**
+   * Whether a batch-statistics forward runs on the native fused kernel (tfjs-node's 'tensorflow'
+   * backend, more than one value per channel); see {@link nativeBatchNormTrain}.
+   */
+  usesNativeKernel(x: tf.Tensor4D, ctx: ForwardContext): boolean {
+    return ctx.batchStatistics && x.dtype === 'float32' && x.shape[0] * x.shape[1] * x.shape[2] > 1 && nativeKernelsActive();
+  }
+
+  /**
+   * (x − μ_B)/√(σ²_B + eps)·scale + offset with batch statistics on the native fused kernel (scale and
+   * offset default to 1 and 0), tracking running / standing statistics as {@link statistics} does.
+   * Only when {@link usesNativeKernel} is true. Call inside tf.tidy.
+   */
+  normalizeNative(x: tf.Tensor4D, ctx: ForwardContext, scale: tf.Tensor1D | null, offset: tf.Tensor1D | null): tf.Tensor4D {
+    const c = x.shape[3];
+    const { y, mean, unbiasedVariance } = nativeBatchNormTrain(x, scale ?? tf.ones([c]), offset ?? tf.zeros([c]), this.eps);
+    if (ctx.updateStatistics || ctx.standing) this.track(mean, unbiasedVariance, ctx);
+    return y;
+  }
+
   /**
    * x [N, H, W, C] → normalised (and affine-transformed) [N, H, W, C], computed as x·s + t with
-   * s = γ/√(σ² + eps) and t = β − μ·s (two full-size operations). Call inside tf.tidy.
+   * s = γ/√(σ² + eps) and t = β − μ·s (two full-size operations). With batch statistics on tfjs-node's
+   * 'tensorflow' backend: TensorFlow's FusedBatchNormV3 / FusedBatchNormGradV3 (one kernel each way;
+   * same values up to float rounding; see `setNativeKernels`). Call inside tf.tidy.
    */
   apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
+    if (this.usesNativeKernel(x, ctx)) return this.normalizeNative(x, ctx, this.gamma as tf.Tensor1D | null, this.beta as tf.Tensor1D | null);
     const { mean, variance } = this.statistics(x, ctx);
     // Not tf.batchNorm: its gradient breaks without a scale (tfjs 4.22 saves an undefined input).
     const inverse = tf.rsqrt(tf.add(variance, this.eps));
@@ -156,10 +184,16 @@ export class BigGANConditionalBatchNorm2d extends Module {
 /**
  * BN(x)·(1 + gain) + bias with per-sample gain and bias [N, C], computed as x·s + t with
  * s = (1 + gain)/√(σ² + eps) and t = bias − μ·s ([N, C] each; two full-size operations). With
- * gain = bias = 0 this is bit-identical to BatchNorm2d without affine.
+ * gain = bias = 0 this is bit-identical to BatchNorm2d without affine. With batch statistics on the
+ * 'tensorflow' backend: BN(x) on the native fused kernel, then y·(1 + gain) + bias.
  */
 function modulate(bn: BatchNorm2d, x: tf.Tensor4D, gain: tf.Tensor2D, bias: tf.Tensor2D, ctx: ForwardContext): tf.Tensor4D {
   const [n, , , c] = x.shape;
+  if (bn.usesNativeKernel(x, ctx)) {
+    // BN(x) on the fused kernel, then the per-sample affine map.
+    const y = bn.normalizeNative(x, ctx, null, null);
+    return tf.add(tf.mul(y, tf.reshape(tf.add(gain, 1), [n, 1, 1, c])), tf.reshape(bias, [n, 1, 1, c]));
+  }
   const { mean, variance } = bn.statistics(x, ctx);
   const inverse = tf.rsqrt(tf.add(variance, bn.eps));
   const scale = tf.mul(tf.add(gain, 1), inverse);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { relu } from './native.js';
 
 /**
  * Activation functions of StudioGAN's `MODEL.g_act_fn` / `MODEL.d_act_fn`
@@ -11,7 +12,8 @@ export const ACTIVATIONS: readonly ActivationName[] = ['ReLU', 'Leaky_ReLU', 'EL
 export function activation(x: tf.Tensor, name: ActivationName): tf.Tensor {
   switch (name) {
     case 'ReLU':
-      return tf.relu(x);
+      // tf.relu; on tfjs-node's 'tensorflow' backend with TensorFlow's ReluGrad as its gradient.
+      return relu(x);
     case 'Leaky_ReLU':
       return tf.leakyRelu(x, 0.1);
     case 'ELU':

@@ -101,10 +101,28 @@ export function spectralSigmaWithUpdate(weight: tf.Tensor, u: tf.Variable, v: tf
   return tf.sum(tf.mul(u, wv));
 }
 
+/** u vᵀ laid out as the weight (∂σ/∂W for σ = uᵀ W v with u and v constant). */
+function outerUV(u: tf.Tensor, v: tf.Tensor, shape: number[], view: SpectralView): tf.Tensor {
+  switch (view) {
+    case 'rows':
+      return tf.reshape(tf.matMul(tf.reshape(u, [u.size, 1]), tf.reshape(v, [1, v.size])), shape);
+    case 'columns':
+      return tf.reshape(tf.matMul(tf.reshape(v, [v.size, 1]), tf.reshape(u, [1, u.size])), shape);
+    case 'deconv': {
+      const [kh, kw, o, i] = shape;
+      return tf.reshape(tf.mul(tf.reshape(v, [kh * kw, 1, i]), tf.reshape(u, [1, o, 1])), shape);
+    }
+  }
+}
+
 /**
  * The spectrally normalised weight W / σ (see {@link spectralSigma}); runs the power iteration
  * first when `update` is true. Source: `torch.nn.utils.spectral_norm` as wrapped by StudioGAN's
  * `src/utils/ops.py` (`snconv2d`, `sndeconv2d`, `snlinear`, `sn_embedding`, eps = 1e-6).
+ *
+ * The gradient is PyTorch's (u and v are constants of the forward pass that produced the output), in
+ * closed form: with Ŵ = W/σ and G = ∂L/∂Ŵ, ∂L/∂W = (G − ⟨G, Ŵ⟩·u vᵀ)/σ — a handful of kernels instead
+ * of automatic differentiation through the division and the product σ = uᵀ(W v).
  */
 export function spectralNormalize(
   weight: tf.Tensor,
@@ -114,5 +132,19 @@ export function spectralNormalize(
   eps: number,
   update: boolean,
 ): tf.Tensor {
-  return tf.div(weight, spectralSigmaWithUpdate(weight, u, v, view, eps, update));
+  const normalize = tf.customGrad(((w: tf.Tensor, save: tf.GradSaveFunc) => {
+    const sigma = spectralSigmaWithUpdate(w, u, v, view, eps, update);
+    const value = tf.div(w, sigma);
+    // u and v as they are now: a later power iteration replaces the variables' data, not these.
+    save([value, sigma, u, v]);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [normalized, s, uSaved, vSaved] = saved;
+        const inner = tf.sum(tf.mul(dy, normalized));
+        return tf.div(tf.sub(dy, tf.mul(outerUV(uSaved, vSaved, w.shape, view), inner)), s);
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return normalize(weight);
 }

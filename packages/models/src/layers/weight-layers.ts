@@ -3,6 +3,7 @@ import { initBias, initTorchWeight, permute, torchFans, type LayerInit, type Wei
 import { Module } from '../module.js';
 import type { SeededRandom } from '../random.js';
 import type { ForwardContext } from './context.js';
+import { conv2dBiasRelu } from './native.js';
 import { spectralNormalize, spectralSigmaWithUpdate, spectralVectorSizes, type SpectralView } from './spectral-norm.js';
 
 /** StudioGAN's spectral-norm epsilon (`src/utils/ops.py`: `spectral_norm(..., eps=1e-6)`). */
@@ -207,6 +208,10 @@ export class Conv2d extends WeightLayer {
         const p = this.padding;
         input = tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]]);
       }
+    }
+    if (activation === 'relu' && this.bias) {
+      // One kernel in training too on the 'tensorflow' backend (tfjs-core unfuses relu under a gradient).
+      return conv2dBiasRelu(input, filter, this.bias as tf.Tensor1D, this.stride, pad);
     }
     return tf.fused.conv2d({
       x: input,
