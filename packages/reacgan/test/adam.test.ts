@@ -27,7 +27,64 @@ function oneStep(g: number, epsilon: number): number {
   return out;
 }
 
+/** The per-variable update as written before the flat buffers (reference for bit-exactness). */
+function referenceAdam(variables: Map<string, tf.Variable>, o: { learningRate: number; beta1: number; beta2: number; epsilon: number; weightDecay?: number }) {
+  const m = new Map([...variables].map(([k, v]) => [k, tf.variable(tf.zerosLike(v), false)]));
+  const s = new Map([...variables].map(([k, v]) => [k, tf.variable(tf.zerosLike(v), false)]));
+  const steps = new Map([...variables].map(([k]) => [k, 0]));
+  return {
+    apply(grads: Record<string, tf.Tensor>) {
+      for (const [name, grad] of Object.entries(grads)) {
+        const variable = variables.get(name)!;
+        const t = steps.get(name)! + 1;
+        steps.set(name, t);
+        tf.tidy(() => {
+          const g = o.weightDecay ? tf.add(grad, tf.mul(variable, o.weightDecay)) : grad;
+          const newM = tf.add(tf.mul(m.get(name)!, o.beta1), tf.mul(g, 1 - o.beta1));
+          const newV = tf.add(tf.mul(s.get(name)!, o.beta2), tf.mul(tf.square(g), 1 - o.beta2));
+          m.get(name)!.assign(newM);
+          s.get(name)!.assign(newV);
+          const denom = tf.add(tf.div(tf.sqrt(newV), Math.sqrt(1 - o.beta2 ** t)), o.epsilon);
+          variable.assign(tf.sub(variable, tf.mul(tf.div(newM, denom), o.learningRate / (1 - o.beta1 ** t))));
+        });
+      }
+    },
+    dispose() {
+      tf.dispose([...m.values(), ...s.values()]);
+    },
+  };
+}
+
 describe('Adam (torch.optim.Adam semantics, C26)', () => {
+  for (const [weightDecay, missing] of [[0, false], [0, true], [0.01, false], [0.01, true]] as const) {
+    it(`flat buffers are bit-identical to per-variable updates (3 variables, 6 steps${missing ? ', one step with a missing gradient' : ''}, weight decay ${weightDecay})`, () => {
+      const shapes = [[3, 3, 2, 4], [4], [5, 7]];
+      const make = () => new Map(shapes.map((shape, i) => [`p${i}`, tf.variable(tf.randomNormal(shape, 0, 1, 'float32', 10 + i))] as [string, tf.Variable]));
+      const opts = { learningRate: 1e-3, beta1: 0.5, beta2: 0.99, epsilon: 1e-6, weightDecay };
+      const flatVars = make();
+      const refVars = make();
+      const adam = new Adam(flatVars, opts);
+      const ref = referenceAdam(refVars, opts);
+      for (let step = 0; step < 6; step++) {
+        const grads: Record<string, tf.Tensor> = {};
+        shapes.forEach((shape, i) => {
+          if (missing && step === 2 && i === 1) return; // p1 has no gradient in this step: its count falls behind
+          grads[`p${i}`] = tf.randomNormal(shape, 0, 1 + step, 'float32', 100 * step + i);
+        });
+        adam.applyGradients(grads);
+        ref.apply(grads);
+        tf.dispose(Object.values(grads));
+      }
+      for (const [name, v] of flatVars) expect(Array.from(v.dataSync()), name).toEqual(Array.from(refVars.get(name)!.dataSync()));
+      const state = adam.getState();
+      expect(state.steps).toEqual({ p0: 6, p1: missing ? 5 : 6, p2: 6 });
+      tf.dispose([...state.m.values(), ...state.v.values()]);
+      adam.dispose();
+      ref.dispose();
+      tf.dispose([...flatVars.values(), ...refVars.values()]);
+    });
+  }
+
   it('first step −lr·g/(|g|+ε) with the ε given, never the backend default', () => {
     expect(oneStep(1e-6, 1e-6)).toBeAllclose(-1.0e-4, { rtol: 1e-5 });
     expect(oneStep(1e-6, 1e-8)).toBeAllclose(-1.9802e-4, { rtol: 1e-4 });

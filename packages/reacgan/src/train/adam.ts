@@ -32,14 +32,27 @@ export interface AdamState {
  * never mixes variable sets, and a variable whose gradient is absent in a step keeps its moments and
  * step count (test case C26). One instance per network (G, D).
  *
+ * Speed: the moments of all variables live in two flat buffers (m and v, in construction order). When
+ * every variable has a gradient and all step counts agree (every step of the trainer), one update is
+ * ~15 element-wise kernels on the concatenated gradient plus one split, a reshape and a subtraction per
+ * variable — instead of ~13 kernels per variable. The element-wise operations are the same, in the same
+ * order, as the per-variable form, so the results are bit-identical to it (tested). Otherwise (a
+ * variable without gradient, diverging step counts) the update runs per variable on slices.
+ *
  * @throws Error when a gradient is given for a variable this optimizer does not own, or its shape differs.
  */
 export class Adam {
   readonly options: Required<AdamOptions>;
   private readonly variables = new Map<string, tf.Variable>();
-  private readonly m = new Map<string, tf.Variable>();
-  private readonly v = new Map<string, tf.Variable>();
   private readonly steps = new Map<string, number>();
+  /** Construction order, offsets and sizes of the variables in the flat buffers. */
+  private readonly names: string[] = [];
+  private readonly offsets = new Map<string, number>();
+  private readonly sizes: number[] = [];
+  private readonly total: number;
+  /** Flat first and second moments [total]. */
+  private m: tf.Variable;
+  private v: tf.Variable;
 
   /** @param variables the network's trainable variables, by a unique name (e.g. dotted parameter names). */
   constructor(variables: Iterable<[string, tf.Variable]> | Map<string, tf.Variable>, options: AdamOptions) {
@@ -51,14 +64,21 @@ export class Adam {
     if (options.beta2 < 0 || options.beta2 >= 1) throw new Error(`Adam: beta2: expected a number in [0, 1), received ${options.beta2}`);
     if (!(options.epsilon > 0)) throw new Error(`Adam: epsilon: expected > 0, received ${options.epsilon}`);
     this.options = { weightDecay: 0, ...options };
+    let offset = 0;
     for (const [name, variable] of variables) {
       if (this.variables.has(name)) throw new Error(`Adam: duplicate variable name '${name}'`);
+      if (variable.dtype !== 'float32') throw new Error(`Adam: variable '${name}': expected float32, received ${variable.dtype}`);
       this.variables.set(name, variable);
-      // Inside tidy: the zeros tensor is released, the variable (not tracked by tidy) stays (C25).
-      this.m.set(name, tf.tidy(() => tf.variable(tf.zerosLike(variable), false)));
-      this.v.set(name, tf.tidy(() => tf.variable(tf.zerosLike(variable), false)));
+      this.names.push(name);
+      this.offsets.set(name, offset);
+      this.sizes.push(variable.size);
+      offset += variable.size;
       this.steps.set(name, 0);
     }
+    this.total = offset;
+    // Inside tidy: the zeros tensors are released, the variables (not tracked by tidy) stay (C25).
+    this.m = tf.tidy(() => tf.variable(tf.zeros([this.total]), false));
+    this.v = tf.tidy(() => tf.variable(tf.zeros([this.total]), false));
   }
 
   /** Changes the learning rate for the following updates (schedules). */
@@ -69,7 +89,7 @@ export class Adam {
 
   /** Names of the variables this optimizer updates, in construction order. */
   variableNames(): string[] {
-    return [...this.variables.keys()];
+    return [...this.names];
   }
 
   /**
@@ -78,7 +98,7 @@ export class Adam {
    */
   applyGradients(grads: Map<string, tf.Tensor | null | undefined> | Record<string, tf.Tensor | null | undefined>): void {
     const entries = grads instanceof Map ? [...grads.entries()] : Object.entries(grads);
-    const { learningRate, beta1, beta2, epsilon, weightDecay } = this.options;
+    const given = new Map<string, tf.Tensor>();
     for (const [name, grad] of entries) {
       if (grad == null) continue;
       const variable = this.variables.get(name);
@@ -86,28 +106,84 @@ export class Adam {
       if (!tf.util.arraysEqual(grad.shape, variable.shape)) {
         throw new Error(`Adam: gradient for '${name}': expected shape [${variable.shape}], received [${grad.shape}]`);
       }
-      const t = (this.steps.get(name) ?? 0) + 1;
-      this.steps.set(name, t);
-      const m = this.m.get(name)!;
-      const v = this.v.get(name)!;
-      const biasCorrection1 = 1 - beta1 ** t;
-      const biasCorrection2 = 1 - beta2 ** t;
-      tf.tidy(() => {
-        const g = weightDecay > 0 ? tf.add(grad, tf.mul(variable, weightDecay)) : grad;
-        const newM = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
-        const newV = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
-        m.assign(newM);
-        v.assign(newV);
-        const denom = tf.add(tf.div(tf.sqrt(newV), Math.sqrt(biasCorrection2)), epsilon);
-        variable.assign(tf.sub(variable, tf.mul(tf.div(newM, denom), learningRate / biasCorrection1)));
-      });
+      given.set(name, grad);
     }
+    if (!given.size) return;
+    const t0 = this.steps.get(this.names[0])!;
+    const uniform = given.size === this.names.length && this.names.every((n) => this.steps.get(n) === t0);
+    if (uniform) this.updateAll(given, t0 + 1);
+    else this.updateSome(given);
+  }
+
+  /** The element-wise update of one (flat or per-variable) block; returns new m, new v and the step to subtract. */
+  private moments(g: tf.Tensor, p: tf.Tensor | null, m: tf.Tensor, v: tf.Tensor, t: number): { m: tf.Tensor; v: tf.Tensor; delta: tf.Tensor } {
+    const { learningRate, beta1, beta2, epsilon, weightDecay } = this.options;
+    const biasCorrection1 = 1 - beta1 ** t;
+    const biasCorrection2 = 1 - beta2 ** t;
+    const grad = weightDecay > 0 ? tf.add(g, tf.mul(p!, weightDecay)) : g;
+    const newM = tf.add(tf.mul(m, beta1), tf.mul(grad, 1 - beta1));
+    const newV = tf.add(tf.mul(v, beta2), tf.mul(tf.square(grad), 1 - beta2));
+    const denom = tf.add(tf.div(tf.sqrt(newV), Math.sqrt(biasCorrection2)), epsilon);
+    return { m: newM, v: newV, delta: tf.mul(tf.div(newM, denom), learningRate / biasCorrection1) };
+  }
+
+  /** Every variable has a gradient and the same step count: one flat update. */
+  private updateAll(given: Map<string, tf.Tensor>, t: number): void {
+    tf.tidy(() => {
+      const flat = (tensors: tf.Tensor[]) => (tensors.length === 1 ? tf.reshape(tensors[0], [-1]) : tf.concat(tensors.map((x) => tf.reshape(x, [-1]))));
+      const g = flat(this.names.map((n) => given.get(n)!));
+      const p = this.options.weightDecay > 0 ? flat(this.names.map((n) => this.variables.get(n)!)) : null;
+      const { m, v, delta } = this.moments(g, p, this.m, this.v, t);
+      this.m.assign(m);
+      this.v.assign(v);
+      const parts = this.names.length === 1 ? [delta] : tf.split(delta, this.sizes);
+      this.names.forEach((name, i) => {
+        const variable = this.variables.get(name)!;
+        variable.assign(tf.sub(variable, tf.reshape(parts[i], variable.shape)));
+      });
+    });
+    for (const name of this.names) this.steps.set(name, t);
+  }
+
+  /** Some variables lack a gradient or step counts differ: per variable, on slices of the flat moments. */
+  private updateSome(given: Map<string, tf.Tensor>): void {
+    tf.tidy(() => {
+      const mParts: tf.Tensor[] = [];
+      const vParts: tf.Tensor[] = [];
+      this.names.forEach((name, i) => {
+        const offset = this.offsets.get(name)!;
+        const size = this.sizes[i];
+        const m = tf.slice(this.m, offset, size);
+        const v = tf.slice(this.v, offset, size);
+        const grad = given.get(name);
+        if (!grad) {
+          mParts.push(m);
+          vParts.push(v);
+          return;
+        }
+        const variable = this.variables.get(name)!;
+        const t = this.steps.get(name)! + 1;
+        this.steps.set(name, t);
+        const out = this.moments(tf.reshape(grad, [-1]), tf.reshape(variable, [-1]), m, v, t);
+        mParts.push(out.m);
+        vParts.push(out.v);
+        variable.assign(tf.sub(variable, tf.reshape(out.delta, variable.shape)));
+      });
+      this.m.assign(mParts.length === 1 ? mParts[0] : tf.concat(mParts));
+      this.v.assign(vParts.length === 1 ? vParts[0] : tf.concat(vParts));
+    });
   }
 
   /** The state, as copies the caller owns (dispose the tensors in `m` and `v` when done). */
   getState(): AdamState {
-    const copy = (src: Map<string, tf.Variable>) => new Map([...src].map(([k, t]) => [k, tf.clone(t)] as [string, tf.Tensor]));
-    return { options: { ...this.options }, steps: Object.fromEntries(this.steps), m: copy(this.m), v: copy(this.v) };
+    const split = (flat: tf.Variable) =>
+      new Map(
+        this.names.map((name, i) => {
+          const variable = this.variables.get(name)!;
+          return [name, tf.tidy(() => tf.reshape(tf.slice(flat, this.offsets.get(name)!, this.sizes[i]), variable.shape))] as [string, tf.Tensor];
+        }),
+      );
+    return { options: { ...this.options }, steps: Object.fromEntries(this.steps), m: split(this.m), v: split(this.v) };
   }
 
   /**
@@ -128,17 +204,18 @@ export class Adam {
       }
     }
     if (problems.length) throw new Error(`Adam.setState: ${problems.join('; ')}`);
-    for (const name of this.variables.keys()) {
-      this.m.get(name)!.assign(state.m.get(name)!);
-      this.v.get(name)!.assign(state.v.get(name)!);
-      this.steps.set(name, state.steps[name] ?? 0);
-    }
+    if (!this.names.length) return;
+    tf.tidy(() => {
+      const flat = (map: Map<string, tf.Tensor>) => tf.concat(this.names.map((n) => tf.reshape(tf.cast(map.get(n)!, 'float32'), [-1])));
+      this.m.assign(flat(state.m));
+      this.v.assign(flat(state.v));
+    });
+    for (const name of this.names) this.steps.set(name, state.steps[name] ?? 0);
   }
 
-  /** Frees the moment variables (not the network's variables). */
+  /** Frees the moment buffers (not the network's variables). */
   dispose(): void {
-    for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
-    this.m.clear();
-    this.v.clear();
+    this.m.dispose();
+    this.v.dispose();
   }
 }

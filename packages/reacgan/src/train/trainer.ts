@@ -22,6 +22,7 @@ import type { ReacganConfig } from '../config/resolve.js';
 import { unsupportedFeatures } from '../config/resolve.js';
 import { Adam } from './adam.js';
 import { discriminatorLoss, generatorLoss } from './conditioning.js';
+import { installFastGradients } from './fast-gradients.js';
 import { datasetTransforms } from './pipeline.js';
 
 /** A source of real batches (a @reacgan/data BatchIterator, or anything with the same contract). */
@@ -192,6 +193,7 @@ export class Trainer {
    */
   static create(config: ReacganConfig, options: TrainerOptions): Trainer {
     assertGradientsRegistered('Trainer.create');
+    installFastGradients();
     let batches = options.batches;
     let fmBatches = options.fmBatches ?? null;
     if (!batches) {
