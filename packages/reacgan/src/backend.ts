@@ -127,6 +127,11 @@ async function tryChoice(choice: Exclude<BackendChoice, 'auto'>, options: InitBa
       const e = env();
       if (options.threads !== undefined && e.TF_NUM_INTRAOP_THREADS === undefined) e.TF_NUM_INTRAOP_THREADS = String(options.threads);
       e.TF_CPP_MIN_LOG_LEVEL ??= '2';
+      // TensorFlow turns its oneDNN kernels on by default only on CPUs with AVX512-VNNI/AMX; elsewhere it uses
+      // Eigen kernels whose convolution input gradients (and ConvTranspose2d) are 5–10× slower at small spatial
+      // sizes (docs/performance.md). Read once when TensorFlow loads; a user's own setting wins
+      // (TF_ENABLE_ONEDNN_OPTS=0 turns it off).
+      e.TF_ENABLE_ONEDNN_OPTS ??= '1';
     }
     module = (await (options.importModule ?? importPackage)(pkg)) as Record<string, unknown>;
   } catch (error) {

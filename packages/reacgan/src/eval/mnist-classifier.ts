@@ -6,11 +6,14 @@
  * Architecture (NHWC, input 32×32×1 in [−1, 1]; 28×28 digits zero-padded with the background value −1):
  *   conv4×4 stride 2 (1→16) → ReLU → conv4×4 stride 2 (16→32) → ReLU → flatten(8·8·32)
  *   → dense(2048→128) → ReLU  [the 128-d features]  → dense(128→10)  [logits]
- * Training: Adam (lr 2e-3 then 4e-4, β 0.9/0.999, ε 1e-7), batch 128, 2 epochs, random
- * ±2 px translations. Weights are He-normal with a fixed seed.
+ * Training: Adam (lr 2e-3, × 0.2 after half and after 80 % of the batches; β 0.9/0.999, ε 1e-7), batch
+ * 128, 2 epochs, random ±2 px translations. Weights are He-normal with a fixed seed. (Version 1 decayed the
+ * rate per epoch: 98.50 % test accuracy; version 2, one epoch with this schedule: 98.01 % in 20 s on an idle
+ * 2-core machine, too close to the 98 % target; version 3 is this one.)
  *
  * Written with tfjs-core ops (conv2d, maxPool, matMul), no tfjs-layers.
  */
+import * as models from '@reacgan/models';
 import * as tf from '@tensorflow/tfjs-core';
 import { Adam } from '../train/adam.js';
 import { assertGradientsRegistered } from '../train/trainer.js';
@@ -18,14 +21,17 @@ import { assertGradientsRegistered } from '../train/trainer.js';
 /** Everything that determines the trained weights; the cache key is a hash of this object. */
 export const CLASSIFIER_DEFINITION = {
   name: 'reacgan-mnist-classifier',
-  version: 1,
+  version: 3,
   input: [32, 32, 1],
   layers: ['conv4x4s2-16', 'relu', 'conv4x4s2-32', 'relu', 'dense-128', 'relu', 'dense-10'],
   init: 'he-normal',
   seed: 20211101,
   optimizer: { type: 'adam', learningRate: 2e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
-  /** Learning rate of epoch e: learningRate · lrDecayPerEpoch^e. */
-  lrDecayPerEpoch: 0.2,
+  /**
+   * Step schedule over all batches of the run: the learning rate is multiplied by `factor` once the
+   * fraction `at[k]` of the batches is done (e.g. at 0.5 and 0.8 of the run).
+   */
+  lrDecay: { at: [0.5, 0.8], factor: 0.2 },
   batchSize: 128,
   epochs: 2,
   augmentation: 'random-translate-2px',
@@ -133,10 +139,11 @@ export class MnistClassifier {
     return tf.tidy(() => {
       const w = (k: string) => this.weights.get(k)!;
       const x = toClassifierInput(images);
-      let h = tf.relu(tf.add(tf.conv2d(x, w('conv1') as tf.Tensor4D, 2, 'same'), w('conv1Bias')));
-      h = tf.relu(tf.add(tf.conv2d(h as tf.Tensor4D, w('conv2') as tf.Tensor4D, 2, 'same'), w('conv2Bias')));
+      // relu(conv + b) (one native kernel on tfjs-node, in training too; the same values as the unfused ops).
+      let h = models.conv2dBiasRelu(x, w('conv1') as tf.Tensor4D, w('conv1Bias') as tf.Tensor1D, 2, 'same');
+      h = models.conv2dBiasRelu(h, w('conv2') as tf.Tensor4D, w('conv2Bias') as tf.Tensor1D, 2, 'same');
       const flat = tf.reshape(h, [h.shape[0], 8 * 8 * 32]) as tf.Tensor2D;
-      const features = tf.relu(tf.add(tf.matMul(flat, w('dense1') as tf.Tensor2D), w('dense1Bias'))) as tf.Tensor2D;
+      const features = models.relu(tf.add(tf.matMul(flat, w('dense1') as tf.Tensor2D), w('dense1Bias'))) as tf.Tensor2D;
       const logits = tf.add(tf.matMul(features, w('dense2') as tf.Tensor2D), w('dense2Bias')) as tf.Tensor2D;
       return { features, logits };
     });
@@ -247,12 +254,13 @@ export async function trainMnistClassifier(train: LabeledImages, test: LabeledIm
   const names = [...weights.keys()];
   try {
     for (let epoch = 0; epoch < epochs; epoch++) {
-      optimizer.setLearningRate(def.optimizer.learningRate * def.lrDecayPerEpoch ** epoch);
       for (let i = n - 1; i > 0; i--) {
         const j = Math.floor(rand() * (i + 1));
         [order[i], order[j]] = [order[j], order[i]];
       }
       for (let b = 0; b < batches; b++) {
+        const done = (epoch * batches + b) / (epochs * batches);
+        optimizer.setLearningRate(def.optimizer.learningRate * def.lrDecay.factor ** def.lrDecay.at.filter((at) => done >= at).length);
         const idx = order.subarray(b * def.batchSize, (b + 1) * def.batchSize);
         const shifts = new Int8Array(idx.length * 2);
         for (let s = 0; s < shifts.length; s++) shifts[s] = Math.floor(rand() * 5) - 2;
