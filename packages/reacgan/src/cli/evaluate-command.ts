@@ -1,13 +1,14 @@
 import { dirname, join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { initBackend } from '../backend.js';
-import { evaluateGenerator, type ExtractorName } from '../node/evaluate.js';
+import { DEFAULT_EVALUATION_METRICS, type EvaluationMetric, evaluateGenerator, type ExtractorName, parseEvaluationMetrics } from '../node/evaluate.js';
 import { writeFileAtomic } from '../node/fs-atomic.js';
 import { checkpointPath, disposeLoaded, loadGenerator } from '../node/generator.js';
 import { backendOption } from './backend-command.js';
 import { intArg, numberArg } from './config-options.js';
+import { addGenerationStatisticsOptions, generationStatisticsRequest, type GenerationStatisticsCliOptions } from './statistics-options.js';
 
-interface EvaluateCliOptions {
+interface EvaluateCliOptions extends GenerationStatisticsCliOptions {
   run?: string;
   checkpoint?: string;
   best?: boolean;
@@ -18,15 +19,22 @@ interface EvaluateCliOptions {
   quantize?: 'none' | 'uint8';
   seed: number;
   truncation?: number;
-  batchStatistics?: boolean;
+  metrics?: EvaluationMetric[];
+  kidSubsets?: number;
+  kidSubsetSize?: number;
+  prdcK?: number;
+  prdcSamples?: number;
   ema: boolean;
   out?: string;
   backend?: string;
 }
 
-/** `reacgan evaluate`: FID (and IS / class accuracy where the extractor allows) of a checkpoint. */
+/**
+ * `reacgan evaluate`: FID, IS, KID and precision / recall / density / coverage (`--metrics`; default fid,is)
+ * and class accuracy (mnist-judge) of a checkpoint, with the protocol in the JSON output.
+ */
 export function registerEvaluateCommand(program: Command): void {
-  program
+  const command = program
     .command('evaluate')
     .description('evaluate a checkpoint with @reacgan/metrics against a dataset split; prints JSON with the protocol')
     .option('--run <dir>', 'run directory (uses checkpoints/last.safetensors)')
@@ -37,13 +45,22 @@ export function registerEvaluateCommand(program: Command): void {
     .addOption(new Option('--extractor <name>', 'feature extractor (default mnist-judge for MNIST, else inception-v3-fid)').choices(['mnist-judge', 'inception-v3-fid']))
     .option('--inception-weights <file>', "pytorch-fid's pt_inception-2015-12-05-6726825d.pth (for inception-v3-fid)")
     .addOption(new Option('--quantize <mode>', 'quantise images to uint8 before the extractor (StudioGAN >= 2022) or not (v0.3.0)').choices(['none', 'uint8']).default('none'))
+    .option(
+      '--metrics <list>',
+      `comma-separated subset of fid,is,kid,prdc or 'all' (default ${DEFAULT_EVALUATION_METRICS.join(',')}; is needs inception-v3-fid and is skipped for mnist-judge by default)`,
+      parseEvaluationMetrics,
+    )
+    .option('--kid-subsets <n>', 'KID: number of random subsets (torch-fidelity default 100)', intArg('--kid-subsets'))
+    .option('--kid-subset-size <n>', 'KID: samples per subset (default 1000, cut to the sample count when larger)', intArg('--kid-subset-size'))
+    .option('--prdc-k <k>', 'PRDC: nearest-neighbour k (clovaai / StudioGAN default 5)', intArg('--prdc-k'))
+    .option('--prdc-samples <n>', 'PRDC: use at most n samples of each set (memory: 3 n×n float64 matrices; default min(reference, generated))', intArg('--prdc-samples'))
     .option('--seed <n>', 'seed of z', intArg('--seed'), 0)
     .option('--truncation <t>', 'truncated-normal z threshold (-1 = none)', numberArg('--truncation'))
-    .option('--batch-statistics', 'generate with batch statistics (StudioGAN -batch_stat)')
     .option('--no-ema', 'evaluate G instead of the EMA generator')
     .option('--out <file>', 'also write the JSON here (default <run>/evaluation-<step>.json)')
-    .addOption(backendOption())
-    .action(async (options: EvaluateCliOptions) => {
+    .addOption(backendOption());
+  addGenerationStatisticsOptions(command).action(async (options: EvaluateCliOptions) => {
+      const statistics = generationStatisticsRequest(options);
       await initBackend({ backend: options.backend });
       const file = checkpointPath(options.run, options.checkpoint, options.best ? 'best' : 'last');
       const loaded = await loadGenerator(file, { ema: options.ema });
@@ -54,9 +71,12 @@ export function registerEvaluateCommand(program: Command): void {
           extractor: options.extractor,
           inceptionWeights: options.inceptionWeights,
           quantize: options.quantize,
+          metrics: options.metrics,
+          kid: { subsets: options.kidSubsets, subsetSize: options.kidSubsetSize },
+          prdc: { nearestK: options.prdcK, maxSamples: options.prdcSamples },
           seed: options.seed,
           truncation: options.truncation ?? null,
-          batchNormStatistics: options.batchStatistics ? 'batch' : undefined,
+          statistics,
           log: (line) => console.error(line),
         });
         const json = JSON.stringify(result, null, 2);

@@ -3,12 +3,13 @@ import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { initBackend } from '../backend.js';
 import { writeFileAtomic } from '../node/fs-atomic.js';
-import { checkpointPath, classGrid, disposeLoaded, loadGenerator, writePerClassImages } from '../node/generator.js';
+import { checkpointPath, classGrid, disposeLoaded, loadGenerator, prepareLoadedGenerator, writePerClassImages } from '../node/generator.js';
 import { encodePng } from '../node/png.js';
 import { backendOption } from './backend-command.js';
 import { intArg, numberArg } from './config-options.js';
+import { addGenerationStatisticsOptions, generationStatisticsRequest, type GenerationStatisticsCliOptions } from './statistics-options.js';
 
-interface SampleOptions {
+interface SampleOptions extends GenerationStatisticsCliOptions {
   run?: string;
   checkpoint?: string;
   best?: boolean;
@@ -17,7 +18,6 @@ interface SampleOptions {
   seed: number;
   truncation?: number;
   ema: boolean;
-  batchStatistics?: boolean;
   columns: number;
   backend?: string;
 }
@@ -27,7 +27,7 @@ interface SampleOptions {
  * grid with one row per class, or with --per-class N, N images per class as <out>/<class>/<n>.png.
  */
 export function registerSampleCommand(program: Command): void {
-  program
+  const command = program
     .command('sample')
     .description('generate class-conditional samples from a run (EMA generator by default): a grid, or <out>/<class>/<n>.png with --per-class')
     .option('--run <dir>', 'run directory (uses checkpoints/last.safetensors)')
@@ -39,23 +39,25 @@ export function registerSampleCommand(program: Command): void {
     .option('--seed <n>', 'seed of z', intArg('--seed'), 0)
     .option('--truncation <t>', 'truncated-normal z with threshold t (StudioGAN truncation_factor; -1 = none)', numberArg('--truncation'))
     .option('--no-ema', 'use G instead of the EMA generator')
-    .option('--batch-statistics', 'generate with batch statistics (StudioGAN -batch_stat) instead of running statistics')
-    .addOption(backendOption())
-    .action(async (options: SampleOptions) => {
+    .addOption(backendOption());
+  addGenerationStatisticsOptions(command).action(async (options: SampleOptions) => {
+      const request = generationStatisticsRequest(options);
       await initBackend({ backend: options.backend });
       const file = checkpointPath(options.run, options.checkpoint, options.best ? 'best' : 'last');
       const loaded = await loadGenerator(file, { ema: options.ema });
-      const sampleOptions = { seed: options.seed, truncation: options.truncation ?? null, batchNormStatistics: options.batchStatistics ? ('batch' as const) : undefined };
+      const sampleOptions = { seed: options.seed, truncation: options.truncation ?? null };
       try {
+        const statistics = prepareLoadedGenerator(loaded, request);
+        if (statistics.standing) console.error(`standing statistics: ${statistics.standing.steps} passes of batches up to ${statistics.standing.maxBatch} (seed ${statistics.standing.seed})`);
         if (options.perClass !== undefined) {
           if (!options.out) throw new Error('--per-class needs --out <folder>');
           const n = await writePerClassImages(loaded, options.out, options.perClass, sampleOptions);
-          console.log(`wrote ${n} images (${options.perClass} per class, ${loaded.config.data.imgSize}×${loaded.config.data.imgSize}) to ${options.out}/<class>/<n>.png from ${file} (step ${loaded.step}, ${loaded.ema ? 'EMA generator' : 'G'})`);
+          console.log(`wrote ${n} images (${options.perClass} per class, ${loaded.config.data.imgSize}×${loaded.config.data.imgSize}) to ${options.out}/<class>/<n>.png from ${file} (step ${loaded.step}, ${loaded.ema ? 'EMA generator' : 'G'}, ${statistics.mode} BN statistics)`);
         } else {
           const out = options.out ?? join(options.run ?? dirname(dirname(file)), 'samples', `sample-seed${options.seed}.png`);
           await mkdir(dirname(out), { recursive: true });
           await writeFileAtomic(out, encodePng(classGrid(loaded, options.columns, sampleOptions)));
-          console.log(`wrote ${out}: ${loaded.config.data.numClasses} rows (classes) × ${options.columns} from ${file} (step ${loaded.step}, ${loaded.ema ? 'EMA generator' : 'G'})`);
+          console.log(`wrote ${out}: ${loaded.config.data.numClasses} rows (classes) × ${options.columns} from ${file} (step ${loaded.step}, ${loaded.ema ? 'EMA generator' : 'G'}, ${statistics.mode} BN statistics)`);
         }
       } finally {
         disposeLoaded(loaded);

@@ -14,6 +14,43 @@ interface TrainOptions extends ConfigCliOptions {
   judge?: boolean;
 }
 
+/** Exit codes of the shell convention, 128 + signal number. */
+const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
+type StopSignal = keyof typeof SIGNAL_EXIT_CODES;
+
+/**
+ * Ctrl-C (SIGINT) and SIGTERM (what `docker stop`, Kubernetes and CI runners send) stop training
+ * gracefully: the current step finishes, a checkpoint is written (`checkpoints/last.safetensors`, reason
+ * 'interrupt') and the command exits with 130 / 143. A second signal exits at once, without a checkpoint.
+ * Returns the signal received (if any) and a function removing the handlers.
+ */
+export function onStopSignals(controller: AbortController, log: (line: string) => void = (line) => console.error(line)): { readonly received: StopSignal | null; remove(): void } {
+  let received: StopSignal | null = null;
+  const handler = (signal: StopSignal) => {
+    if (received) {
+      log(`reacgan: second ${signal === 'SIGINT' ? 'Ctrl-C' : signal}, exiting without a checkpoint`);
+      process.exit(SIGNAL_EXIT_CODES[signal]);
+    }
+    received = signal;
+    const name = signal === 'SIGINT' ? 'Ctrl-C' : signal;
+    log(`\nreacgan: ${name}: finishing the current step and writing a checkpoint (${name} again to quit at once)`);
+    controller.abort();
+  };
+  const onSigint = () => handler('SIGINT');
+  const onSigterm = () => handler('SIGTERM');
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
+  return {
+    get received() {
+      return received;
+    },
+    remove() {
+      process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onSigterm);
+    },
+  };
+}
+
 function timestamp(): string {
   return new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
 }
@@ -53,17 +90,7 @@ export function registerTrainCommand(program: Command): void {
       out = options.out ?? join('runs', `${resolved.name}-${timestamp()}`);
     }
     const controller = new AbortController();
-    let interrupts = 0;
-    const onSigint = () => {
-      interrupts++;
-      if (interrupts > 1) {
-        console.error('reacgan: second Ctrl-C, exiting without a checkpoint');
-        process.exit(130);
-      }
-      console.error('\nreacgan: Ctrl-C: finishing the current step and writing a checkpoint (Ctrl-C again to quit at once)');
-      controller.abort();
-    };
-    process.on('SIGINT', onSigint);
+    const stopSignals = onStopSignals(controller);
     try {
       console.error(`run directory: ${out}`);
       const result = await trainRun({
@@ -83,9 +110,9 @@ export function registerTrainCommand(program: Command): void {
       }
       if (result.report) console.error(`wall time ${result.report.timing.wallSeconds.toFixed(1)} s; report: ${join(result.out, 'report.md')}`);
       if (result.status === 'non-finite') process.exitCode = 2;
-      if (result.status === 'interrupted') process.exitCode = 130;
+      if (result.status === 'interrupted') process.exitCode = stopSignals.received === 'SIGTERM' ? 143 : 130;
     } finally {
-      process.off('SIGINT', onSigint);
+      stopSignals.remove();
     }
   });
 }

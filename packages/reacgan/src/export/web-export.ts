@@ -11,6 +11,7 @@ import { FASHION_MNIST_CLASSES, MNIST_CLASSES } from '@reacgan/data/node';
 import * as models from '@reacgan/models';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadCheckpoint } from '../node/checkpoint.js';
+import { applyStandingStatisticsInPlace, resolveGenerationStatistics } from '../train/standing.js';
 import { version as reacganVersion } from '../version.js';
 import {
   computeSelfCheck,
@@ -127,17 +128,27 @@ export async function exportWebGenerator(options: ExportWebGeneratorOptions): Pr
     } catch (error) {
       throw new Error(`checkpoint ${file}: the ${prefix}* tensors do not fit the config's generator: ${(error as Error).message}`);
     }
-    const batchNormStatistics = config.run?.batchStatistics ? 'batch' : 'running';
+    // The run's evaluation mode (train/standing.ts, shared with `sample`, `evaluate` and the trainer):
+    // standing statistics (StudioGAN -std_stat) are baked into the exported running statistics.
+    let resolved;
+    try {
+      const run = config.run;
+      resolved = resolveGenerationStatistics({
+        batchStatistics: run?.batchStatistics ?? false,
+        standingStatistics: run?.standingStatistics ?? false,
+        standingStep: run?.standingStep ?? null,
+        standingMaxBatch: run?.standingMaxBatch ?? null,
+        seed: run?.seed ?? 0,
+      });
+    } catch (error) {
+      throw new Error(`checkpoint ${file}: ${(error as Error).message}`);
+    }
+    const batchNormStatistics = resolved.mode === 'batch' ? 'batch' : 'running';
     const truncationFactor = config.run?.truncationFactor ?? -1;
     let standingStatistics: WebGeneratorGeneration['standingStatistics'];
-    if (config.run?.standingStatistics && !config.run.batchStatistics) {
-      // StudioGAN -std_stat: re-estimate the running statistics from generated batches (random sizes up to
-      // standing_max_batch, BN momentum 0.1 from reset statistics), then evaluate with them.
-      const { standingStep: steps, standingMaxBatch: maxBatch, seed } = config.run;
-      if (!steps || !maxBatch) {
-        throw new Error(`checkpoint ${file}: run.standingStatistics is on but run.standingStep (${String(steps)}) and run.standingMaxBatch (${String(maxBatch)}) must both be set`);
-      }
-      models.applyStandingStatistics(generator, { steps, batchSize: maxBatch, randomBatchSize: true, momentum: 0.1, seed });
+    if (resolved.standing) {
+      applyStandingStatisticsInPlace(generator, resolved.standing);
+      const { steps, maxBatch, seed } = resolved.standing;
       standingStatistics = { steps, maxBatch, seed };
     }
     const descriptor: Omit<WebGeneratorDescriptor, 'format' | 'formatVersion' | 'modelConfig'> = {

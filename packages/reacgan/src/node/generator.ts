@@ -5,6 +5,7 @@ import * as models from '@reacgan/models';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ReacganConfig } from '../config/resolve.js';
 import { imagesFromNhwc, tileImages, type Uint8Image } from '../report/images.js';
+import { applyStandingStatisticsInPlace, type GenerationStatistics, type GenerationStatisticsRequest, resolveGenerationStatistics } from '../train/standing.js';
 import { generateImages } from '../train/trainer.js';
 import { type CheckpointInfo, loadCheckpoint } from './checkpoint.js';
 import { writeFileAtomic } from './fs-atomic.js';
@@ -21,6 +22,11 @@ export interface LoadedGenerator {
   ema: boolean;
   info: CheckpointInfo;
   checkpoint: string;
+  /**
+   * The BN statistics generation uses, once {@link prepareLoadedGenerator} has run (`sampleLoaded` runs
+   * it with the run configuration's settings when it has not); null before.
+   */
+  statistics: GenerationStatistics | null;
 }
 
 /** The checkpoint file of a run directory (`checkpoints/last.safetensors`) or the file itself. */
@@ -44,21 +50,50 @@ export async function loadGenerator(file: string, options: { ema?: boolean } = {
   const state = new Map<string, models.TensorData>();
   for (const [name, t] of ckpt.tensors) if (name.startsWith(prefix)) state.set(name.slice(prefix.length), t);
   generator.loadStateDict(state, { strict: true });
-  return { generator, config, step: ckpt.meta.step, ema: useEma, info: ckpt.info, checkpoint: file };
+  return { generator, config, step: ckpt.meta.step, ema: useEma, info: ckpt.info, checkpoint: file, statistics: null };
+}
+
+/**
+ * Sets up a loaded generator's BN statistics for generation from its run configuration (`run.batchStatistics`,
+ * `run.standingStatistics`, `run.standingStep`, `run.standingMaxBatch`, `run.seed`) and `request` (the CLI
+ * flags, which win). Standing statistics are estimated here, once, in place: the in-memory generator's
+ * running statistics are reset and re-accumulated (see `train/standing.ts`); its weights and the checkpoint
+ * file are not touched, and running the pass again gives the same statistics (it starts from the reset).
+ * @returns the resolved mode (also stored as `loaded.statistics`).
+ * @throws Error for contradictory or incomplete settings (see `resolveGenerationStatistics`).
+ */
+export function prepareLoadedGenerator(loaded: LoadedGenerator, request: GenerationStatisticsRequest = {}): GenerationStatistics {
+  const statistics = resolveGenerationStatistics(loaded.config.run, request);
+  if (statistics.standing) applyStandingStatisticsInPlace(loaded.generator, statistics.standing);
+  loaded.statistics = statistics;
+  return statistics;
 }
 
 export interface SampleOptions {
   seed?: number;
   truncation?: number | null;
+  /**
+   * Force running or batch statistics for this call. Default: the mode of `loaded.statistics` (prepared
+   * from the run configuration on first use; 'standing' generates with the re-estimated running statistics).
+   */
   batchNormStatistics?: 'running' | 'batch';
 }
 
-/** Generates `labels` with a loaded generator (NHWC float32 in [−1, 1]; dispose it). */
+/**
+ * Generates `labels` with a loaded generator (NHWC float32 in [−1, 1]; dispose it). Runs
+ * {@link prepareLoadedGenerator} with the run configuration first if it has not run yet, so a run trained
+ * with `run.standingStatistics` samples with standing statistics.
+ */
 export function sampleLoaded(loaded: LoadedGenerator, labels: Int32Array, options: SampleOptions = {}): tf.Tensor4D {
+  let batchNormStatistics = options.batchNormStatistics;
+  if (batchNormStatistics === undefined) {
+    const statistics = loaded.statistics ?? prepareLoadedGenerator(loaded);
+    batchNormStatistics = statistics.mode === 'batch' ? 'batch' : 'running';
+  }
   return generateImages(loaded.generator, loaded.config, labels, {
     rng: new data.Rng(options.seed ?? 0),
     truncation: options.truncation,
-    batchNormStatistics: options.batchNormStatistics,
+    batchNormStatistics,
   });
 }
 

@@ -14,6 +14,7 @@ import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as dataNode from '@reacgan/data/node';
 import type * as metrics from '@reacgan/metrics';
+import type * as models from '@reacgan/models';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendReport } from '../backend.js';
 import type { ReacganConfig } from '../config/resolve.js';
@@ -22,7 +23,8 @@ import type { MnistClassifier } from '../eval/mnist-classifier.js';
 import { type EvalLine, diagnosticsSvg, type TrainLine } from '../report/diagnostics.js';
 import { imagesFromNhwc, tileImages, type Uint8Image } from '../report/images.js';
 import { renderReportMarkdown, type RunReport } from '../report/report.js';
-import { NonFiniteLossError, type StepRecord, Trainer } from '../train/trainer.js';
+import { resolveGenerationStatistics, standingStatisticsCopy, standingStatisticsRecord } from '../train/standing.js';
+import { type GenerateOptions, NonFiniteLossError, type StepRecord, Trainer } from '../train/trainer.js';
 import { versions } from '../versions.js';
 import { type ClassifierCacheInfo, loadOrTrainMnistClassifier, referenceStatistics } from './cache.js';
 import { type CheckpointInfo, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
@@ -109,6 +111,9 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   const { config } = options;
   const log = options.log ?? ((line: string) => console.error(line));
   const out = resolve(options.out);
+  // BN statistics of grids and evaluations (run.batchStatistics / run.standingStatistics): checked first,
+  // so a contradictory or incomplete setting fails before any work.
+  const generation = resolveGenerationStatistics(config.run);
   await mkdir(join(out, 'checkpoints'), { recursive: true });
   await mkdir(join(out, 'samples'), { recursive: true });
 
@@ -202,16 +207,35 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       tf.dispose([...state.tensors.values()]);
     }
   };
+  // Generation for grids and evaluations. With standing statistics (StudioGAN -std_stat) they are
+  // re-estimated on a copy of the evaluation generator (G_ema, else G), once per step at which something is
+  // generated, so the trainer's own G / G_ema state (and therefore resume) is untouched.
+  let standingCopy: { step: number; generator: models.Generator } | null = null;
+  const releaseStandingCopy = () => {
+    standingCopy?.generator.dispose();
+    standingCopy = null;
+  };
+  const evalTrainer = {
+    generate: (labels: Int32Array, o: GenerateOptions = {}): tf.Tensor4D => {
+      if (!generation.standing) return trainer.generate(labels, o);
+      if (standingCopy?.step !== trainer.step) {
+        releaseStandingCopy();
+        standingCopy = { step: trainer.step, generator: standingStatisticsCopy(trainer.evaluationGenerator(), generation.standing) };
+      }
+      return trainer.generate(labels, { ...o, generator: standingCopy.generator, batchNormStatistics: 'running' });
+    },
+  };
   const gridLabels = perClassLabels(config.data.numClasses, 10);
   const writeGrid = async (file: string) => {
-    const image = sampleGrid(trainer, gridLabels, 10);
+    const image = sampleGrid(evalTrainer, gridLabels, 10);
     await writeFileAtomic(file, encodePng(image));
   };
   const evaluate = async (perClass: number): Promise<JudgeResult | null> => {
     if (!judge) return null;
-    const result = await judgeGenerator((labels) => trainer.generate(labels, { seedKey: 1 }), judge.classifier, judge.reference, { perClass, numClasses: config.data.numClasses });
+    const result = await judgeGenerator((labels) => evalTrainer.generate(labels, { seedKey: 1 }), judge.classifier, judge.reference, { perClass, numClasses: config.data.numClasses });
     return result;
   };
+  const statisticsFields = { batchNormStatistics: generation.mode, ...(generation.standing ? { standingStatistics: standingStatisticsRecord(generation.standing) } : {}) };
 
   let status: TrainRunResult['status'] = 'completed';
   let error: string | undefined;
@@ -231,7 +255,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
         await flush();
         const r = await evaluate(Math.max(1, Math.round(config.run.evalNumSamples / config.data.numClasses)));
         if (r) {
-          const line: EvalLine & Record<string, unknown> = { kind: 'eval', step, classAccuracy: r.classAccuracy, fid: r.fid, numSamples: r.numSamples, meanConfidence: r.meanConfidence };
+          const line: EvalLine & Record<string, unknown> = { kind: 'eval', step, classAccuracy: r.classAccuracy, fid: r.fid, numSamples: r.numSamples, meanConfidence: r.meanConfidence, ...statisticsFields };
           evalLines.push(line);
           await appendFile(metricsFile, JSON.stringify(line) + '\n');
           tb?.scalar('eval/classAccuracy', r.classAccuracy, step);
@@ -267,6 +291,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       log(error);
     } else {
       progress.stop();
+      releaseStandingCopy();
       trainer.dispose();
       judge?.classifier.dispose();
       throw e;
@@ -287,7 +312,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     const final = status === 'interrupted' ? null : await evaluate(100);
     const evalSeconds = (performance.now() - te) / 1000;
     if (final) {
-      const line: EvalLine & Record<string, unknown> = { kind: 'eval', step: trainer.step, classAccuracy: final.classAccuracy, fid: final.fid, numSamples: final.numSamples, meanConfidence: final.meanConfidence, final: true };
+      const line: EvalLine & Record<string, unknown> = { kind: 'eval', step: trainer.step, classAccuracy: final.classAccuracy, fid: final.fid, numSamples: final.numSamples, meanConfidence: final.meanConfidence, ...statisticsFields, final: true };
       if (!evalLines.some((l) => l.step === trainer.step)) evalLines.push(line);
       await appendFile(metricsFile, JSON.stringify(line) + '\n');
     }
@@ -327,6 +352,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   }
   await writeFileAtomic(join(out, 'diagnostics.svg'), diagnosticsSvg(trainLines, evalLines, `${options.configSource}: training diagnostics (${train.name})`));
   tb?.flush();
+  releaseStandingCopy();
   trainer.dispose();
   judge?.classifier.dispose();
   return { out, status, step: trainer.step, report, error };

@@ -94,6 +94,11 @@ export interface TrainerOptions {
 export interface GenerateOptions {
   /** Use the EMA generator when there is one (default true). */
   ema?: boolean;
+  /**
+   * Generate with this generator instead of G / G_ema — e.g. a copy with standing statistics from
+   * `standingStatisticsCopy(trainer.evaluationGenerator(), …)` (pass batchNormStatistics 'running' with it).
+   */
+  generator?: models.Generator;
   /** BN statistics: 'running' (eval mode), 'batch' (StudioGAN -batch_stat); default from run.batchStatistics. */
   batchNormStatistics?: 'running' | 'batch';
   /** Truncation threshold for z (−1 or null: none); default run.truncationFactor. */
@@ -479,8 +484,13 @@ export class Trainer {
    * generator by default; changes no state.
    */
   generate(labels: Int32Array, options: GenerateOptions = {}): tf.Tensor4D {
-    const g = options.ema === false || !this.generatorEma ? this.generator : this.generatorEma;
+    const g = options.generator ?? this.evaluationGenerator(options.ema);
     return generateImages(g, this.config, labels, { ...options, rng: options.rng ?? data.Rng.derive(this.config.run.seed, EVAL_KEY, options.seedKey ?? 0) });
+  }
+
+  /** The generator evaluation uses: G_ema when the run keeps one (unless `ema` is false), else G. */
+  evaluationGenerator(ema = true): models.Generator {
+    return ema === false || !this.generatorEma ? this.generator : this.generatorEma;
   }
 
   /** The full training state (copies; dispose `tensors` when done). */

@@ -1,0 +1,39 @@
+import type { Command } from 'commander';
+import type { GenerationStatisticsRequest } from '../train/standing.js';
+import { intArg } from './config-options.js';
+
+/** CLI flags choosing the generator's BN statistics (`sample`, `evaluate`). */
+export interface GenerationStatisticsCliOptions {
+  batchStatistics?: boolean;
+  standingStatistics?: boolean;
+  standingStep?: number;
+  standingMaxBatch?: number;
+}
+
+/**
+ * Adds `--batch-statistics`, `--standing-statistics`, `--standing-step <K>` and `--standing-max-batch <M>`
+ * (StudioGAN `-batch_stat`, `-std_stat`, `-std_step`, `-std_max`). Without them the run configuration's
+ * `run.batchStatistics` / `run.standingStatistics` (+ `run.standingStep`, `run.standingMaxBatch`) decide.
+ */
+export function addGenerationStatisticsOptions(command: Command): Command {
+  return command
+    .option('--batch-statistics', 'generate with batch statistics (StudioGAN -batch_stat) instead of the run\'s mode')
+    .option(
+      '--standing-statistics',
+      'generate with standing statistics (StudioGAN -std_stat): reset the BN running statistics and re-accumulate them (momentum 0.1) over K passes of random-sized batches (1…M), then generate with them',
+    )
+    .option('--standing-step <K>', 'standing statistics: forward passes K (StudioGAN -std_step; default run.standingStep)', intArg('--standing-step'))
+    .option('--standing-max-batch <M>', 'standing statistics: largest batch M (StudioGAN -std_max; default run.standingMaxBatch)', intArg('--standing-max-batch'));
+}
+
+/** The request for `prepareLoadedGenerator` / `evaluateGenerator`. @throws Error for both --batch-statistics and --standing-statistics. */
+export function generationStatisticsRequest(options: GenerationStatisticsCliOptions): GenerationStatisticsRequest {
+  if (options.batchStatistics && options.standingStatistics) {
+    throw new Error('--batch-statistics and --standing-statistics exclude each other (StudioGAN: "You can\'t turn on batch_statistics and standing_statistics simultaneously"); choose one');
+  }
+  return {
+    ...(options.batchStatistics ? { mode: 'batch' as const } : options.standingStatistics ? { mode: 'standing' as const } : {}),
+    ...(options.standingStep !== undefined ? { standingStep: options.standingStep } : {}),
+    ...(options.standingMaxBatch !== undefined ? { standingMaxBatch: options.standingMaxBatch } : {}),
+  };
+}
