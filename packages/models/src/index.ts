@@ -54,13 +54,18 @@ export {
   BATCH_NORM_TRAIN_GRAD_KERNEL,
   BATCH_NORM_TRAIN_KERNEL,
   CONV2D_BIAS_RELU_KERNEL,
+  CONV2D_KERNEL,
   NATIVE_BACKEND,
   RELU_GRAD_KERNEL,
   RELU_KERNEL,
+  conv2dBias,
   conv2dBiasRelu,
+  conv2dFilterGradient,
+  matMulFilterGradientApplies,
   nativeBatchNormTrain,
   nativeKernelsActive,
   relu,
+  setMatMulFilterGradient,
   setNativeKernels,
 } from './layers/native.js';
 export { activation, averagePool2x, l2NormalizeRows, maxPool2x, upsampleNearest2x, type ActivationName } from './layers/ops.js';

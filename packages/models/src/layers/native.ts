@@ -14,6 +14,12 @@ import * as tf from '@tensorflow/tfjs-core';
  *   `tf.fused.conv2d` falls back to conv2d, add and relu while a gradient is recorded). The gradient
  *   computes ReluGrad once and then only the input gradients that are needed:
  *   dx = Conv2DBackpropInput(dz), dW = Conv2DBackpropFilter(x, dz), db = Σ dz.
+ * - `ReacganConv2D`: conv2d(x, W) (+ b) as one kernel whose gradient computes only the input gradients
+ *   that are needed (tfjs-core's fused conv2d gradient always computes dx, dW and db).
+ * - Filter gradients of stride-1 convolutions with many channels (both conv kernels above) as one
+ *   slice + one MatMul per kernel offset, dW[i, j] = Σ_{n,h,w} x_pad[n, h + i, w + j, :]ᵀ · dy[n, h, w, :],
+ *   instead of TensorFlow's `Conv2DBackpropFilter`, which with oneDNN runs such shapes at about half the
+ *   speed of the forward convolution (docs/performance.md); other shapes keep `Conv2DBackpropFilter`.
  * - `ReacganBatchNormTrain` / `ReacganBatchNormTrainGrad`: training-mode batch normalisation with
  *   TensorFlow's `FusedBatchNormV3` (forward: normalised output, batch mean and unbiased batch variance in
  *   one kernel) and `FusedBatchNormGradV3` (dx, dscale, doffset in one kernel), instead of tf.moments and
@@ -29,6 +35,7 @@ export const NATIVE_BACKEND = 'tensorflow';
 export const RELU_KERNEL = 'ReacganRelu';
 export const RELU_GRAD_KERNEL = 'ReacganReluGrad';
 export const CONV2D_BIAS_RELU_KERNEL = 'ReacganConv2DBiasRelu';
+export const CONV2D_KERNEL = 'ReacganConv2D';
 export const BATCH_NORM_TRAIN_KERNEL = 'ReacganBatchNormTrain';
 export const BATCH_NORM_TRAIN_GRAD_KERNEL = 'ReacganBatchNormTrainGrad';
 
@@ -53,6 +60,7 @@ function isNativeBackend(backend: unknown): backend is NativeBackend {
 }
 
 let enabled = true;
+let matMulFilterGradient = true;
 
 /**
  * Switches the native kernels on (default) or off for this process. Off, the layers run the portable
@@ -60,6 +68,14 @@ let enabled = true;
  */
 export function setNativeKernels(on: boolean): void {
   enabled = on;
+}
+
+/**
+ * Switches the MatMul formulation of convolution filter gradients on (default) or off (TensorFlow's
+ * `Conv2DBackpropFilter` for every shape) while the native kernels are active; for comparisons and benchmarks.
+ */
+export function setMatMulFilterGradient(on: boolean): void {
+  matMulFilterGradient = on;
 }
 
 /** Whether the layers use the native kernels now: enabled, and tfjs-node's 'tensorflow' backend is active. */
@@ -148,8 +164,38 @@ function ensureRegistered(): void {
       const common = { strides: [strides, strides], pad, dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined };
       return {
         x: () => tf.engine().runKernel('Conv2DBackpropInput', { dy: dz, filter }, { ...common, inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
-        filter: () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: dz }, { ...common, filterShape: filter.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
+        filter: () => conv2dFilterGradient(x, dz, filter.shape, strides, pad),
         bias: () => tf.sum(dz, [0, 1, 2]),
+      };
+    },
+  });
+
+  tf.registerKernel({
+    kernelName: CONV2D_KERNEL,
+    backendName: NATIVE_BACKEND,
+    kernelFunc: (args) => {
+      const { strides, pad } = args.attrs as unknown as ConvAttrs;
+      const common = { strides: [strides, strides], pad, dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined };
+      const name = args.inputs.bias ? 'FusedConv2D' : 'Conv2D';
+      const kernel = tf.getKernel(name, NATIVE_BACKEND);
+      if (!kernel) throw new Error(`${CONV2D_KERNEL}: the '${NATIVE_BACKEND}' backend has no ${name} kernel`);
+      const attrs = args.inputs.bias ? { ...common, activation: 'linear', leakyreluAlpha: 0 } : common;
+      return kernel.kernelFunc({ ...args, attrs: attrs as unknown as tf.NamedAttrMap });
+    },
+  });
+  tf.registerGradient({
+    kernelName: CONV2D_KERNEL,
+    inputsToSave: ['x', 'filter'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
+      const d = dy as tf.Tensor4D;
+      const { strides, pad } = attrs as unknown as ConvAttrs;
+      const common = { strides: [strides, strides], pad, dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined };
+      // Functions for every possible input; the engine calls only those of inputs on the gradient path.
+      return {
+        x: () => tf.engine().runKernel('Conv2DBackpropInput', { dy: d, filter }, { ...common, inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
+        filter: () => conv2dFilterGradient(x, d, filter.shape, strides, pad),
+        bias: () => tf.sum(d, [0, 1, 2]),
       };
     },
   });
@@ -227,4 +273,92 @@ export function conv2dBiasRelu(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Ten
 export function nativeBatchNormTrain(x: tf.Tensor4D, scale: tf.Tensor1D, offset: tf.Tensor1D, epsilon: number): { y: tf.Tensor4D; mean: tf.Tensor1D; unbiasedVariance: tf.Tensor1D } {
   const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAIN_KERNEL, { x, scale, offset }, { epsilon } as unknown as tf.NamedAttrMap) as tf.Tensor[];
   return { y: y as tf.Tensor4D, mean: mean as tf.Tensor1D, unbiasedVariance: variance as tf.Tensor1D };
+}
+
+/**
+ * conv2d(x, filter) (+ bias), NHWC, square strides, 'same' or 'valid' padding, no activation, as one kernel on
+ * the 'tensorflow' backend whose gradient computes only the needed input gradients, filter gradients by
+ * {@link conv2dFilterGradient}; `tf.fused.conv2d` elsewhere. x [N, H, W, in], filter [kH, kW, in, out],
+ * bias [out] or null. Call inside tf.tidy.
+ */
+export function conv2dBias(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D | null, strides: number, pad: 'same' | 'valid'): tf.Tensor4D {
+  if (!nativeKernelsActive() || x.dtype !== 'float32') return tf.fused.conv2d({ x, filter, strides, pad, bias: bias ?? undefined });
+  const inputs: tf.NamedTensorMap = bias ? { x, filter, bias } : { x, filter };
+  return tf.engine().runKernel(CONV2D_KERNEL, inputs, { strides, pad } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+}
+
+/**
+ * Whether {@link conv2dFilterGradient} uses the MatMul formulation for these shapes: stride 1, 'same' or
+ * 'valid' padding, kernel ≤ 3×3, ≥ 64 input and ≥ 64 output channels, N·H_out·W_out ≥ 4096 (measured in
+ * bench/: 0.4–0.8× of TensorFlow 2.21's Conv2DBackpropFilter time there; slower than it for strided,
+ * few-channel or small shapes). xShape [N, H, W, in], dyShape [N, H_out, W_out, out], filterShape [kH, kW, in, out].
+ */
+export function matMulFilterGradientApplies(xShape: readonly number[], dyShape: readonly number[], filterShape: readonly number[], strides: number, pad: 'same' | 'valid' | number): boolean {
+  const [kh, kw, cin, cout] = filterShape;
+  return (
+    xShape.length === 4 &&
+    dyShape.length === 4 &&
+    strides === 1 &&
+    (pad === 'same' || pad === 'valid') &&
+    kh <= 3 &&
+    kw <= 3 &&
+    cin >= 64 &&
+    cout >= 64 &&
+    dyShape[0] * dyShape[1] * dyShape[2] >= 4096
+  );
+}
+
+/**
+ * The filter gradient of conv2d(x, W) (NHWC, square strides, dilation 1): Σ over N, H_out, W_out of the input
+ * patches times dy, shape filterShape [kH, kW, in, out]. On the 'tensorflow' backend with the native kernels
+ * on and shapes where {@link matMulFilterGradientApplies}: one slice + one MatMul per kernel offset (one slice
+ * alive at a time); otherwise the backend's `Conv2DBackpropFilter`. Same values up to float summation order.
+ * Source: the adjoint of the convolution; PyTorch's `convolution_backward` weight gradient.
+ */
+export function conv2dFilterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: [number, number, number, number], strides: number, pad: 'same' | 'valid'): tf.Tensor4D {
+  if (!matMulFilterGradient || x.dtype !== 'float32' || !nativeKernelsActive() || !matMulFilterGradientApplies(x.shape, dy.shape, filterShape, strides, pad)) {
+    const attrs = { strides: [strides, strides], pad, dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined, filterShape };
+    return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  }
+  return filterGradientByMatMul(x, dy, filterShape[0], filterShape[1], pad);
+}
+
+/**
+ * Stride-1 filter gradient as kH·kW MatMuls on any backend (no shape check; {@link conv2dFilterGradient}
+ * decides when to use it). Intermediates are freed as soon as they are used. Internal; exported for tests.
+ */
+export function filterGradientByMatMul(x: tf.Tensor4D, dy: tf.Tensor4D, kh: number, kw: number, pad: 'same' | 'valid'): tf.Tensor4D {
+  const [n, h, w, cin] = x.shape;
+  const [, oh, ow, cout] = dy.shape;
+  let xp = x;
+  if (pad === 'same') {
+    // TensorFlow's 'same': total padding k − 1 at stride 1, the smaller half before.
+    const th = Math.max(oh - 1 + kh - h, 0);
+    const tw = Math.max(ow - 1 + kw - w, 0);
+    if (th > 0 || tw > 0) xp = tf.pad(x, [[0, 0], [Math.floor(th / 2), th - Math.floor(th / 2)], [Math.floor(tw / 2), tw - Math.floor(tw / 2)], [0, 0]]);
+  }
+  const rows = n * oh * ow;
+  const dy2 = tf.reshape(dy, [rows, cout]);
+  const parts: tf.Tensor[] = [];
+  try {
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const whole = i === 0 && j === 0 && xp.shape[1] === oh && xp.shape[2] === ow;
+        const patch = whole ? xp : tf.slice(xp, [0, i, j, 0], [n, oh, ow, cin]);
+        const flat = tf.reshape(patch, [rows, cin]);
+        parts.push(tf.matMul(flat, dy2, true, false));
+        flat.dispose();
+        if (patch !== xp) patch.dispose();
+      }
+    }
+    if (parts.length === 1) return tf.reshape(parts[0], [kh, kw, cin, cout]);
+    const stacked = tf.stack(parts);
+    const out = tf.reshape(stacked, [kh, kw, cin, cout]) as tf.Tensor4D;
+    stacked.dispose();
+    return out;
+  } finally {
+    tf.dispose(parts);
+    dy2.dispose();
+    if (xp !== x) xp.dispose();
+  }
 }

@@ -3,7 +3,7 @@ import { initBias, initTorchWeight, permute, torchFans, type LayerInit, type Wei
 import { Module } from '../module.js';
 import type { SeededRandom } from '../random.js';
 import type { ForwardContext } from './context.js';
-import { conv2dBiasRelu } from './native.js';
+import { conv2dBias, conv2dBiasRelu } from './native.js';
 import { spectralNormalize, spectralSigmaWithUpdate, spectralVectorSizes, type SpectralView } from './spectral-norm.js';
 
 /** StudioGAN's spectral-norm epsilon (`src/utils/ops.py`: `spectral_norm(..., eps=1e-6)`). */
@@ -213,6 +213,8 @@ export class Conv2d extends WeightLayer {
       // One kernel in training too on the 'tensorflow' backend (tfjs-core unfuses relu under a gradient).
       return conv2dBiasRelu(input, filter, this.bias as tf.Tensor1D, this.stride, pad);
     }
+    // One kernel on the 'tensorflow' backend too, whose gradient computes only what is needed (native.ts).
+    if (activation === 'linear') return conv2dBias(input, filter, (this.bias as tf.Tensor1D | null) ?? null, this.stride, pad);
     return tf.fused.conv2d({
       x: input,
       filter,
