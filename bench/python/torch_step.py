@@ -20,6 +20,7 @@ Protocol: one JSON object per line on stdin, one JSON reply per line on stdout.
   {"cmd": "steps", "n": k}     -> {"ms": [k wall times], "cpuMs": [k process CPU times]}   (each a D update + a G update + EMA)
   {"cmd": "check", "n": k}     -> {"losses": [...]}              (finite-loss sanity check)
   {"cmd": "mem"}               -> {"peakRssMiB": x, "rssMiB": y}
+  {"cmd": "profile", "n": k, "shapes": b} -> {"wallMsPerStep", "opMsPerStep", "table": [{"name", "count", "ms"}]}
   {"cmd": "quit"}
 Run: .venv-reference/bin/python bench/python/torch_step.py --preset deep_conv/reacgan --batch-size 64 --threads 2
 """
@@ -220,6 +221,25 @@ def phase_times(bench, reps):
     return out
 
 
+def profile_ops(bench, n, shapes):
+    """Per-op self CPU time of n steps (torch.profiler), ms per step, largest first (diagnostic)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU], record_shapes=shapes) as prof:
+        w0 = time.perf_counter()
+        for _ in range(n):
+            bench.step()
+        wall = (time.perf_counter() - w0) * 1000.0 / n
+    table = []
+    for e in prof.key_averages(group_by_input_shape=shapes):
+        if e.self_cpu_time_total <= 0:
+            continue
+        name = f"{e.key} {e.input_shapes}" if shapes else e.key
+        table.append({"name": name, "count": e.count / n, "ms": e.self_cpu_time_total / 1000.0 / n})
+    table.sort(key=lambda r: -r["ms"])
+    return {"wallMsPerStep": wall, "opMsPerStep": sum(r["ms"] for r in table), "table": table[:80]}
+
+
 def count(module):
     return int(sum(p.numel() for p in module.parameters()))
 
@@ -281,6 +301,8 @@ def main():
             reply = {"losses": [bench.step() for _ in range(int(msg.get("n", 1)))]}
         elif cmd == "phases":
             reply = phase_times(bench, int(msg.get("n", 3)))
+        elif cmd == "profile":
+            reply = profile_ops(bench, int(msg.get("n", 1)), bool(msg.get("shapes", False)))
         elif cmd == "mem":
             reply = {"peakRssMiB": peak_rss_mib(), "rssMiB": current_rss_mib()}
         elif cmd == "quit":

@@ -20,9 +20,17 @@ const { values } = parseArgs({
     accel: { type: 'string', default: '' },
   },
 });
-/** Prototype accelerations to switch on (comma-separated): fastgrad (Relu/Tile gradients), bn (native fused batch norm). */
+/**
+ * Switches for comparisons (comma-separated). Off switches of what users get by default:
+ *   portable (@reacgan/models' native kernels off: setNativeKernels(false)),
+ *   nofiltermm (only the models package's MatMul filter gradient off: setMatMulFilterGradient(false)).
+ * Bench prototypes (bench/src/accel; most are now in @reacgan/models and on by default): fastgrad (Relu + Tile
+ * gradients), tilegrad (Tile only), bn (native fused batch norm), fusedconv (conv + bias + ReLU kernel),
+ * snmatmul (deconv SN by matMul), filtermm (the backend's Conv2DBackpropFilter kernel replaced by MatMuls).
+ */
+const ACCEL = ['portable', 'nofiltermm', 'fastgrad', 'tilegrad', 'bn', 'fusedconv', 'snmatmul', 'filtermm'];
 const accel = new Set((values.accel ?? '').split(',').map((s) => s.trim()).filter(Boolean));
-for (const a of accel) if (!['fastgrad', 'bn', 'fusedconv', 'snmatmul', 'filtermm'].includes(a)) throw new Error(`--accel: unknown '${a}' (expected fastgrad, bn, fusedconv, snmatmul, filtermm)`);
+for (const a of accel) if (!ACCEL.includes(a)) throw new Error(`--accel: unknown '${a}' (expected ${ACCEL.join(', ')})`);
 const preset = findPreset(values.preset ?? '');
 const batchSize = Number(values['batch-size']);
 process.env.TF_NUM_INTRAOP_THREADS ??= values.threads;
@@ -42,10 +50,24 @@ try {
   await tf.ready();
 }
 const accelerations: string[] = [];
+if (accel.has('portable') || accel.has('nofiltermm')) {
+  const models = await import('@reacgan/models');
+  if (accel.has('portable')) {
+    models.setNativeKernels(false);
+    accelerations.push('@reacgan/models native kernels OFF (portable tfjs path)');
+  }
+  if (accel.has('nofiltermm')) {
+    models.setMatMulFilterGradient(false);
+    accelerations.push('@reacgan/models MatMul filter gradient OFF (Conv2DBackpropFilter everywhere)');
+  }
+}
 if (accel.has('filtermm')) accelerations.push(...(await import('./accel/filter-grad.js')).installMatMulFilterGradient());
 if (accel.has('fastgrad')) {
   const { installFastGradients } = await import('./accel/native-gradients.js');
   accelerations.push(...installFastGradients());
+} else if (accel.has('tilegrad')) {
+  const { installFastGradients } = await import('./accel/native-gradients.js');
+  accelerations.push(...installFastGradients({ relu: false, tile: true }));
 }
 if (accel.has('bn') || accel.has('fusedconv') || accel.has('snmatmul')) {
   const patch = await import('./accel/patch-models.js');

@@ -146,7 +146,7 @@ async function runPreset(preset: BenchPreset): Promise<PresetResult> {
     for (const s of ours) {
       const info = infos.get(s)!;
       const acc = (info.accelerations as string[] | undefined) ?? [];
-      if (acc.length || s.label !== 'ours') log(`[bench]   ${s.label}: oneDNN ${String(info.onednn)}${acc.length ? `; ${acc.join('; ')}` : ''}`);
+      log(`[bench]   ${s.label}: backend via ${String(info.backendVia)}, TF_ENABLE_ONEDNN_OPTS ${String(info.onednn)}${acc.length ? `; ${acc.join('; ')}` : ''}`);
     }
     // Warm-up (kernel selection, allocator growth, oneDNN primitive caches), then rotating repetitions.
     for (const s of sides) await s.client.request({ cmd: 'steps', n: warmup });

@@ -46,9 +46,10 @@ let installed: string[] | null = null;
  * picks the native kernel at backward time when the active backend is 'tensorflow').
  * @returns the names of what was installed.
  */
-export function installFastGradients(): string[] {
+export function installFastGradients(which: { relu?: boolean; tile?: boolean } = { relu: true, tile: true }): string[] {
   if (installed) return installed;
   const done: string[] = [];
+  if (!which.relu) return (installed = installTileGradient(done));
   tf.registerKernel({
     kernelName: RELU_GRAD_KERNEL,
     backendName: 'tensorflow',
@@ -72,6 +73,11 @@ export function installFastGradients(): string[] {
     },
   });
   done.push('Relu gradient: native ReluGrad');
+  if (which.tile === false) return (installed = done);
+  return (installed = installTileGradient(done));
+}
+
+function installTileGradient(done: string[]): string[] {
   tf.registerGradient({
     kernelName: 'Tile',
     inputsToSave: ['x'],
@@ -82,6 +88,5 @@ export function installFastGradients(): string[] {
     },
   });
   done.push('Tile/broadcastTo gradient: reshape + sum');
-  installed = done;
   return done;
 }
