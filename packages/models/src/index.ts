@@ -68,6 +68,7 @@ export {
   setMatMulFilterGradient,
   setNativeKernels,
 } from './layers/native.js';
+export { WASM_BACKEND, WASM_KERNEL_FIXES, installWasmKernelFixes, installedWasmKernelFixes, uninstallWasmKernelFixes } from './layers/wasm-fixes.js';
 export { activation, averagePool2x, l2NormalizeRows, maxPool2x, upsampleNearest2x, type ActivationName } from './layers/ops.js';
 export { INIT_METHODS, initTorchWeight, orthogonalMatrix, permute, type InitMethod, type LayerInit, type WeightKind } from './init.js';
 export { SeededRandom } from './random.js';

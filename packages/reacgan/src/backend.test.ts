@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { installedWasmKernelFixes, uninstallWasmKernelFixes } from '@reacgan/models';
 import { nativeInstalled } from '@reacgan/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
-import { formatBackendReport, initBackend, parseBackendChoice } from './backend.js';
+import { type BackendReport, formatBackendReport, initBackend, parseBackendChoice } from './backend.js';
 
 afterAll(async () => {
   await tf.setBackend('cpu');
@@ -73,6 +74,70 @@ describe('initBackend', () => {
     const report = await initBackend({ backend: 'wasm' });
     expect(report.backend).toBe('wasm');
     expect(report.threads).toBe(1);
+  });
+
+  it('cpu: no kernel fixes', async () => {
+    expect((await initBackend({ backend: 'cpu' })).fixes).toEqual([]);
+  });
+});
+
+describe('wasm kernel fixes', () => {
+  /** x·Wᵀ + b as a Linear layer computes it (the case of initBackend's self-check), on the active backend. */
+  const linear = () =>
+    tf.tidy(() =>
+      Array.from(tf.fused.matMul({ a: tf.tensor2d([1, 2, 3, 4], [2, 2]), b: tf.tensor2d([1, 1, 1, 0], [2, 2]), transposeB: true, bias: tf.tensor1d([10, 20]) }).dataSync()),
+    );
+
+  it('initBackend replaces the wrong wasm _FusedMatMul kernel and reports it', async () => {
+    const report = await initBackend({ backend: 'wasm' });
+    expect(report.fixes).toEqual(['_FusedMatMul']);
+    expect(installedWasmKernelFixes()).toEqual(['_FusedMatMul']);
+    expect(formatBackendReport(report)).toContain('replaced wrong wasm kernels: _FusedMatMul');
+    expect(linear()).toEqual([13, 21, 17, 23]);
+    // Batched, transposed, with an activation: equal to the cpu backend.
+    const batched = () =>
+      tf.tidy(() => {
+        const a = tf.randomNormal([3, 6, 4], 0, 1, 'float32', 1);
+        const b = tf.randomNormal([3, 5, 6], 0, 1, 'float32', 2);
+        const bias = tf.randomNormal([5], 0, 1, 'float32', 3);
+        return tf.fused.matMul({ a, b, transposeA: true, transposeB: true, bias, activation: 'relu' }).dataSync();
+      });
+    const onWasm = batched();
+    await tf.setBackend('cpu');
+    expect(onWasm).toBeAllclose(batched(), { atol: 1e-5 });
+  });
+
+  it('without the fix, wasm 4.22 fails the fused matMul self-check; initBackend installs it again', async () => {
+    await initBackend({ backend: 'wasm' });
+    expect(uninstallWasmKernelFixes()).toEqual(['_FusedMatMul']);
+    // The defect (if a tfjs release fixes it, this fails: then the fix can go).
+    expect(linear()).toEqual([13, 21, 27, 23]);
+    const report = await initBackend({ backend: 'wasm' });
+    expect(report.fixes).toEqual(['_FusedMatMul']);
+    expect(linear()).toEqual([13, 21, 17, 23]);
+  });
+});
+
+describe("'auto' outside Node", () => {
+  it('tries webgl, then wasm, then cpu when process.versions.node is absent', async () => {
+    await initBackend({ backend: 'wasm' }); // the wasm module initialises while this is still Node
+    const versions = process.versions as { node?: string };
+    const node = Object.getOwnPropertyDescriptor(versions, 'node')!;
+    Object.defineProperty(versions, 'node', { value: undefined, configurable: true });
+    let report: BackendReport | undefined;
+    try {
+      report = await initBackend({ backend: 'auto' });
+    } finally {
+      Object.defineProperty(versions, 'node', node);
+    }
+    expect(process.versions.node).toMatch(/^\d+\./);
+    // @tensorflow/tfjs-backend-webgl is not a dependency of this package, so wasm is the first that loads.
+    expect(report!.attempts.map((a) => [a.choice, a.outcome])).toEqual([
+      ['webgl', 'not-installed'],
+      ['wasm', 'ok'],
+    ]);
+    expect(report!.backend).toBe('wasm');
+    expect(report!.fixes).toEqual(['_FusedMatMul']);
   });
 });
 

@@ -1,13 +1,16 @@
+import { installWasmKernelFixes } from '@reacgan/models';
 import * as tf from '@tensorflow/tfjs-core';
 
 /**
  * Backend names accepted by {@link initBackend}, the CLI's `--backend` and `REACGAN_BACKEND`.
- * - `auto` (default): tensorflow-gpu, then tensorflow, then wasm, then cpu — the first that loads.
+ * - `auto` (default): in Node, tensorflow-gpu, then tensorflow, then wasm, then cpu; elsewhere (a browser, a
+ *   worker: no `process.versions.node`), webgl, then wasm, then cpu — the first that loads.
  * - `tensorflow-gpu`: `@tensorflow/tfjs-node-gpu` (native TensorFlow with CUDA; see the README for the
  *   CUDA/cuDNN versions it needs). Registers the backend named `tensorflow`.
  * - `tensorflow`: `@tensorflow/tfjs-node` (native TensorFlow on the CPU, all cores).
  * - `wasm`: `@tensorflow/tfjs-backend-wasm` (single-threaded in Node; cannot train convnets: it lacks
- *   the Conv2DBackpropFilter kernel).
+ *   the Conv2DBackpropFilter kernel). Its 4.22 `_FusedMatMul` kernel adds biases wrongly; initBackend replaces it
+ *   with `installWasmKernelFixes()` from `@reacgan/models` (listed in the report's `fixes`).
  * - `webgl`, `webgpu`: browser backends, when their packages are loaded by the page.
  * - `cpu`: `@tensorflow/tfjs-backend-cpu`, pure JavaScript (slow; always available).
  */
@@ -48,6 +51,12 @@ export interface BackendReport {
    * `@tensorflow/tfjs` if it is installed; otherwise this is false and training will fail.
    */
   gradients: boolean;
+  /**
+   * Kernels of the selected backend that initBackend replaced by corrected ones, e.g. `['_FusedMatMul']` on
+   * wasm (`installWasmKernelFixes` of `@reacgan/models`: tfjs-backend-wasm 4.22 adds fused matMul biases to the
+   * wrong elements with transposes or batches). Empty on other backends.
+   */
+  fixes: string[];
 }
 
 export interface InitBackendOptions {
@@ -118,6 +127,16 @@ async function importPackage(pkg: string): Promise<unknown> {
   return import(/* @vite-ignore */ pkg);
 }
 
+/** Whether this is Node (not a browser, a web worker or another JavaScript runtime without `process.versions.node`). */
+function isNode(): boolean {
+  return typeof (globalThis as { process?: { versions?: { node?: unknown } } }).process?.versions?.node === 'string';
+}
+
+/** The candidates 'auto' tries, in order: native TensorFlow first in Node, WebGL first elsewhere. */
+function autoOrder(): Exclude<BackendChoice, 'auto'>[] {
+  return isNode() ? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] : ['webgl', 'wasm', 'cpu'];
+}
+
 async function tryChoice(choice: Exclude<BackendChoice, 'auto'>, options: InitBackendOptions): Promise<{ attempt: BackendAttempt; report?: Omit<BackendReport, 'attempts' | 'gradients'> }> {
   const pkg = PACKAGES[choice];
   const fail = (outcome: BackendAttempt['outcome'], reason: string) => ({ attempt: { choice, package: pkg, outcome, reason } });
@@ -138,16 +157,25 @@ async function tryChoice(choice: Exclude<BackendChoice, 'auto'>, options: InitBa
     return isModuleNotFound(error, pkg) ? fail('not-installed', `${pkg} is not installed`) : fail('failed', firstLine(error));
   }
   const name = choice === 'tensorflow-gpu' ? 'tensorflow' : choice;
+  let fixes: string[] = [];
   try {
     if (choice === 'wasm' && options.threads !== undefined && typeof module.setThreadsCount === 'function') {
       (module.setThreadsCount as (n: number) => void)(options.threads);
     }
+    // The package registered its kernels on import; replace the wrong ones before anything runs on them.
+    if (choice === 'wasm') fixes = installWasmKernelFixes();
     const ok = await tf.setBackend(name);
     if (!ok || tf.getBackend() !== name) return fail('failed', `${pkg} loaded but backend '${name}' did not initialise`);
     await tf.ready();
-    // A real kernel call: a registered but broken backend must not pass.
+    // Real kernel calls: a registered but broken backend must not pass. [[1, 2], [3, 4]]·[1, 1]ᵀ = [3, 7]; the
+    // fused form x·Wᵀ + b (as a Linear layer computes it) with W = [[1, 1], [1, 0]], b = [10, 20] is
+    // [[13, 21], [17, 23]] — tfjs-backend-wasm 4.22 without its fix gives [[13, 21], [27, 23]].
     const check = tf.tidy(() => tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([1, 1], [2, 1])).dataSync());
     if (check[0] !== 3 || check[1] !== 7) return fail('failed', `${pkg}: matMul self-check returned [${Array.from(check)}]`);
+    const fused = tf.tidy(() =>
+      Array.from(tf.fused.matMul({ a: tf.tensor2d([1, 2, 3, 4], [2, 2]), b: tf.tensor2d([1, 1, 1, 0], [2, 2]), transposeB: true, bias: tf.tensor1d([10, 20]) }).dataSync()),
+    );
+    if (fused.join() !== '13,21,17,23') return fail('failed', `${pkg}: fused matMul self-check (x·Wᵀ + b) returned [${fused}], expected [13, 21, 17, 23]`);
   } catch (error) {
     return fail('failed', firstLine(error));
   }
@@ -163,7 +191,7 @@ async function tryChoice(choice: Exclude<BackendChoice, 'auto'>, options: InitBa
   }
   return {
     attempt: { choice, package: pkg, outcome: 'ok' },
-    report: { backend: name, choice, package: pkg, threads, tensorflowVersion, tfjsVersion: tf.version_core },
+    report: { backend: name, choice, package: pkg, threads, tensorflowVersion, tfjsVersion: tf.version_core, fixes },
   };
 }
 
@@ -182,9 +210,13 @@ async function hardwareThreads(): Promise<number> {
  * Selects and initialises the TensorFlow.js backend, reporting what it got and why anything
  * earlier in the order failed.
  *
- * Order for 'auto': `@tensorflow/tfjs-node-gpu` → `@tensorflow/tfjs-node` → `@tensorflow/tfjs-backend-wasm`
- * → `cpu`. A package that is installed but fails to load (e.g. a missing libtensorflow or CUDA) is
- * reported with the loader's message. An explicit choice that fails throws (no silent fallback).
+ * Order for 'auto': in Node, `@tensorflow/tfjs-node-gpu` → `@tensorflow/tfjs-node` → `@tensorflow/tfjs-backend-wasm`
+ * → `cpu`; where `process.versions.node` is absent (browsers, web workers), `@tensorflow/tfjs-backend-webgl` →
+ * wasm → cpu (in a browser, pass `importModule` unless the page has an import map for these packages). A package
+ * that is installed but fails to load (e.g. a missing libtensorflow or CUDA) is reported with the loader's
+ * message. An explicit choice that fails throws (no silent fallback). On wasm, the kernels that
+ * tfjs-backend-wasm 4.22 computes wrongly are replaced first (`installWasmKernelFixes` of `@reacgan/models`;
+ * reported in `fixes`).
  *
  * @param options.backend default `process.env.REACGAN_BACKEND`, else 'auto'.
  * @throws Error naming the backend and the reason, when an explicitly requested backend cannot load,
@@ -195,7 +227,7 @@ async function hardwareThreads(): Promise<number> {
  */
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendReport> {
   const choice = parseBackendChoice(options.backend ?? env().REACGAN_BACKEND, options.backend !== undefined ? 'backend' : 'REACGAN_BACKEND');
-  const order: Exclude<BackendChoice, 'auto'>[] = choice === 'auto' ? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] : [choice];
+  const order: Exclude<BackendChoice, 'auto'>[] = choice === 'auto' ? autoOrder() : [choice];
   const attempts: BackendAttempt[] = [];
   for (const candidate of order) {
     const { attempt, report } = await tryChoice(candidate, options);
@@ -230,6 +262,7 @@ export function formatBackendReport(report: BackendReport): string {
       (report.tensorflowVersion ? `, TensorFlow ${report.tensorflowVersion}` : '') +
       `, tfjs-core ${report.tfjsVersion}`,
   ];
+  if (report.fixes.length > 0) lines.push(`  replaced wrong ${report.backend} kernels: ${report.fixes.join(', ')} (installWasmKernelFixes)`);
   if (!report.gradients) lines.push('  warning: no gradient functions registered (install @tensorflow/tfjs to train on this backend)');
   for (const a of report.attempts) {
     if (a.outcome !== 'ok') lines.push(`  skipped ${a.package}: ${a.outcome === 'not-installed' ? 'not installed' : `failed to load: ${a.reason}`}`);
