@@ -2,6 +2,7 @@
  * Backend selection for the page: WebGL first, then wasm, then the pure-JS cpu backend — the first that
  * initialises and computes 1 + 1 correctly. `?backend=wasm` (or cpu / webgl) puts one first.
  */
+import { installedWasmKernelFixes, installWasmKernelFixes } from '@reacgan/models';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
@@ -9,7 +10,6 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { installWasmFusedMatMulFix } from './wasm-fused-matmul-fix.js';
 
 export const BACKEND_ORDER = ['webgl', 'wasm', 'cpu'] as const;
 export type PageBackend = (typeof BACKEND_ORDER)[number];
@@ -23,8 +23,9 @@ export interface BackendChoice {
   failures: { name: string; reason: string }[];
 }
 
-// tfjs-backend-wasm 4.22 adds _FusedMatMul's bias wrongly with transposed operands (see the module).
-installWasmFusedMatMulFix();
+// tfjs-backend-wasm 4.22 adds _FusedMatMul's bias to the wrong elements with transposed operands or batches,
+// which would make every linear layer wrong: @reacgan/models replaces that kernel (the import above registered it).
+installWasmKernelFixes();
 
 // The wasm binaries are emitted as assets by vite; tfjs picks SIMD / threaded SIMD from what the browser supports.
 setWasmPaths({
@@ -52,7 +53,8 @@ function webglDetail(): string {
 async function wasmDetail(): Promise<string> {
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
-  return `SIMD ${simd ? 'on' : 'off'}, threads ${threads ? 'on' : 'off'}`;
+  const fixed = installedWasmKernelFixes();
+  return `SIMD ${simd ? 'on' : 'off'}, threads ${threads ? 'on' : 'off'}${fixed.length ? `, fixed kernels: ${fixed.join(', ')}` : ''}`;
 }
 
 /** Parses `?backend=` (null when absent or unknown). */

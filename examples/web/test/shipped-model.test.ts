@@ -15,13 +15,16 @@ describe('the shipped generator (public/mnist-reacgan.web.safetensors)', () => {
     const { generator, descriptor } = loadWebGenerator(await readFile(file));
     expect(descriptor.format).toBe(WEB_GENERATOR_FORMAT);
     expect(descriptor.data).toEqual({ name: 'MNIST', imgSize: 32, imgChannels: 1, numClasses: 10, classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] });
-    expect(descriptor.modelConfig).toMatchObject({ backbone: 'resnet', gCondMtd: 'cBN', dCondMtd: 'D2DCE', applyGEma: true });
+    expect(descriptor.modelConfig).toMatchObject({ backbone: 'deep_conv', gConvDim: 8, zDim: 64, gCondMtd: 'cBN', dCondMtd: 'D2DCE', applyGEma: true });
     expect(descriptor.provenance.generator).toBe('G_ema');
     expect(descriptor.provenance.parameters).toBe(generator.numParameters());
     // The model card (public/README.md) states the same run.
     const card = await readFile(join(root, 'public', 'README.md'), 'utf8');
     expect(card).toContain(descriptor.provenance.checkpointSha256);
     expect(card).toContain(`step ${descriptor.provenance.step}`);
+    expect(card).toContain(`${(await stat(file)).size.toLocaleString('en-US')} bytes`);
+    expect(card).toContain(`${generator.numParameters().toLocaleString('en-US')} parameters`);
+    expect(card).not.toMatch(/interim/i);
     generator.dispose();
   });
 
