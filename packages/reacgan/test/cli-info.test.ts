@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { buildProgram } from '../src/cli/program.js';
+import { formatEta } from '../src/node/progress.js';
 
 async function run(args: string[]): Promise<string> {
   const lines: string[] = [];
@@ -66,5 +67,23 @@ describe('reacgan dataset info', () => {
     expect(info.imageShape).toEqual([28, 28, 1]);
     expect(info.firstLabels.slice(0, 5)).toEqual([7, 2, 1, 0, 4]);
     expect(info.classCounts.reduce((a: number, b: number) => a + b, 0)).toBe(10000);
+  });
+});
+
+describe('argument checks and formatting', () => {
+  it('counts must be positive integers (named in the error)', async () => {
+    await expect(run(['backend', '--backend', 'cpu', '--threads', '0'])).rejects.toThrow(/--threads: expected a positive integer, received '0'/);
+    await expect(run(['backend', '--backend', 'cpu', '--threads', 'abc'])).rejects.toThrow(/--threads: expected a positive integer, received 'abc'/);
+    await expect(run(['info', '--preset', 'mnist/reacgan', '--steps', '0', '--json'])).rejects.toThrow(/--steps: expected a positive integer, received '0'/);
+    await expect(run(['info', '--preset', 'mnist/reacgan', '--batch-size', '-5', '--json'])).rejects.toThrow(/--batch-size: expected a positive integer, received '-5'/);
+  });
+
+  it('the progress ETA never shows 60 seconds', () => {
+    expect(formatEta(59.6)).toBe('1m00s');
+    expect(formatEta(119.7)).toBe('2m00s');
+    expect(formatEta(125)).toBe('2m05s');
+    expect(formatEta(42.2)).toBe('42s');
+    expect(formatEta(3725)).toBe('1h02m');
+    expect(formatEta(Number.POSITIVE_INFINITY)).toBe('?');
   });
 });

@@ -208,6 +208,19 @@ describe(`reacgan train → sample → evaluate → resume on MNIST [${backend}]
     expect(ckpt.info.reason).toBe('interrupt');
   });
 
+  it('train refuses an --out that already holds a run, and --resume refuses a --steps total not above the checkpoint', async () => {
+    const run = join(dir, 'run');
+    const before = createHash('sha256').update(await readFile(join(run, 'checkpoints', 'last.safetensors'))).digest('hex');
+    await expect(cli(['train', '--backend', backend, '--steps', '2', '--out', run, '--no-progress'])).rejects.toThrow(
+      /--out: expected a new or empty run directory, received .*run, which already holds a run \(config\.json\); continue it with --resume/,
+    );
+    await expect(cli(['train', '--backend', backend, '--resume', run, '--steps', '2', '--no-progress'])).rejects.toThrow(
+      /--steps: expected a total number of steps greater than the checkpoint's step 2 \(--steps is the total, not additional steps\), received 2; e\.g\. --steps 4/,
+    );
+    await expect(cli(['sample', '--run', run, '--columns', '0'])).rejects.toThrow(/--columns: expected a positive integer, received '0'/);
+    expect(createHash('sha256').update(await readFile(join(run, 'checkpoints', 'last.safetensors'))).digest('hex')).toBe(before);
+  });
+
   it('train --resume continues the run from its last checkpoint', async () => {
     const run = join(dir, 'run');
     await cli(['train', '--backend', backend, '--resume', run, '--steps', '3', '--no-progress']);

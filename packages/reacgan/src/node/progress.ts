@@ -36,6 +36,8 @@ export class TrainingProgress {
         noTTYOutput: true,
         notTTYSchedule: 15000,
         clearOnComplete: false,
+        // cli-progress rounds seconds separately from minutes ("1m60s"); whole seconds first, then split.
+        formatTime: formatEta,
       },
       cliProgress.Presets.shades_classic,
     );
@@ -76,4 +78,13 @@ export class TrainingProgress {
     this.active = false;
     this.bar?.stop();
   }
+}
+
+/** Seconds as `45s`, `2m05s`, `1h02m`; whole seconds are rounded before splitting (no `1m60s`). */
+export function formatEta(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '?';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
