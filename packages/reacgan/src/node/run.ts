@@ -114,13 +114,13 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   // BN statistics of grids and evaluations (run.batchStatistics / run.standingStatistics): checked first,
   // so a contradictory or incomplete setting fails before any work.
   const generation = resolveGenerationStatistics(config.run);
-  await mkdir(join(out, 'checkpoints'), { recursive: true });
-  await mkdir(join(out, 'samples'), { recursive: true });
 
-  // ---- data
+  // ---- data (opened before the run directory is created: a wrong --root leaves no empty run behind)
   const kind = datasetKind(config.data.name);
   const train = await openConfiguredDataset(config, 'train');
   log(`dataset: ${train.name} (${train.count} images, ${train.numClasses} classes, ${train.imageShape.join('×')})`);
+  await mkdir(join(out, 'checkpoints'), { recursive: true });
+  await mkdir(join(out, 'samples'), { recursive: true });
   await dataNode.saveClassIndex(join(out, 'labels.json'), train);
 
   // ---- judge (MNIST): the independent classifier and the test-set reference statistics
