@@ -26,31 +26,53 @@ import { extrasTable, jsonLine, presetTable, round, sidesTable, type ExtraResult
 import { median, relativeSpread } from './stats.js';
 import { WorkerClient } from './worker-client.js';
 
-const { values } = parseArgs({
-  options: {
-    json: { type: 'boolean', default: false },
-    presets: { type: 'string' },
-    sections: { type: 'string', default: 'step,features,fid' },
-    reps: { type: 'string' },
-    warmup: { type: 'string' },
-    threads: { type: 'string', default: '2' },
-    'batch-size': { type: 'string', default: '64' },
-    step: { type: 'string', default: 'auto' },
-    accel: { type: 'string', default: '' },
-    env: { type: 'string', multiple: true, default: [] },
-    variants: { type: 'string' },
-    'torch-omp': { type: 'string' },
-    'no-torch': { type: 'boolean', default: false },
-    quick: { type: 'boolean', default: false },
-    'feature-images': { type: 'string', default: '32' },
-    'fid-dim': { type: 'string', default: '2048' },
-  },
-  allowPositionals: false,
-});
+const USAGE = `usage: pnpm bench [--json] [--quick] [--presets ${BENCH_PRESETS.map((p) => p.name).join(',')}] [--sections step,features,fid]
+  [--reps N] [--warmup N] [--threads 2] [--batch-size 64] [--no-torch] [--env KEY=VALUE] [--variants JSON] (docs/performance.md)`;
+const SECTIONS = ['step', 'features', 'fid'];
+function parseCli() {
+  try {
+    return parseArgs({
+      options: {
+        json: { type: 'boolean', default: false },
+        presets: { type: 'string' },
+        sections: { type: 'string', default: 'step,features,fid' },
+        reps: { type: 'string' },
+        warmup: { type: 'string' },
+        threads: { type: 'string', default: '2' },
+        'batch-size': { type: 'string', default: '64' },
+        step: { type: 'string', default: 'auto' },
+        accel: { type: 'string', default: '' },
+        env: { type: 'string', multiple: true, default: [] },
+        variants: { type: 'string' },
+        'torch-omp': { type: 'string' },
+        'no-torch': { type: 'boolean', default: false },
+        quick: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+        'feature-images': { type: 'string', default: '32' },
+        'fid-dim': { type: 'string', default: '2048' },
+      },
+      allowPositionals: false,
+    });
+  } catch (error) {
+    process.stderr.write(`bench: ${(error as Error).message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+}
+const { values } = parseCli();
+if (values.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
 
 const threads = Number(values.threads);
 const batchSize = Number(values['batch-size']);
 const sections = new Set(values.sections.split(',').map((s) => s.trim()));
+for (const section of sections) {
+  if (!SECTIONS.includes(section)) {
+    process.stderr.write(`bench: --sections: expected a comma-separated subset of ${SECTIONS.join(', ')}, received '${values.sections}'\n`);
+    process.exit(2);
+  }
+}
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 interface Variant {
@@ -260,6 +282,14 @@ async function fidMath(): Promise<ExtraResults['fidMath']> {
 }
 
 const names = values.presets ? values.presets.split(',').map((n) => n.trim()) : BENCH_PRESETS.map((p) => p.name);
+for (const name of names) {
+  try {
+    findPreset(name);
+  } catch (error) {
+    process.stderr.write(`bench: --presets: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
+}
 const results: PresetResult[] = [];
 if (sections.has('step')) for (const name of names) results.push(await runPreset(findPreset(name)));
 const extras: ExtraResults = {};
