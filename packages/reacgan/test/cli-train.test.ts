@@ -218,6 +218,8 @@ describe(`reacgan train → sample → evaluate → resume on MNIST [${backend}]
       /--steps: expected a total number of steps greater than the checkpoint's step 2 \(--steps is the total, not additional steps\), received 2; e\.g\. --steps 4/,
     );
     await expect(cli(['sample', '--run', run, '--columns', '0'])).rejects.toThrow(/--columns: expected a positive integer, received '0'/);
+    await expect(cli(['sample', '--run', run, '--out', join(dir, 'grid.jpg')])).rejects.toThrow(/--out: expected a \.png file for the grid/);
+    await expect(cli(['sample', '--checkpoint', join(run, 'checkpoints', 'last.safetensors'), '--best'])).rejects.toThrow(/--best: .* cannot be combined with --checkpoint/);
     const bad = join(dir, 'bad-root');
     await expect(cli(['train', '--backend', backend, '--root', join(dir, 'nonexistent'), '--steps', '2', '--out', bad, '--no-progress'])).rejects.toThrow(/nonexistent/);
     expect(existsSync(bad)).toBe(false);

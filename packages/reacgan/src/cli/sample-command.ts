@@ -54,6 +54,7 @@ export function registerSampleCommand(program: Command): void {
           const n = await writePerClassImages(loaded, options.out, options.perClass, sampleOptions);
           console.log(`wrote ${n} images (${options.perClass} per class, ${loaded.config.data.imgSize}×${loaded.config.data.imgSize}) to ${options.out}/<class>/<n>.png from ${file} (step ${loaded.step}, ${loaded.ema ? 'EMA generator' : 'G'}, ${statistics.mode} BN statistics)`);
         } else {
+          if (options.out && !options.out.toLowerCase().endsWith('.png')) throw new Error(`--out: expected a .png file for the grid (PNG is the only format written), received ${options.out}`);
           const out = options.out ?? join(options.run ?? dirname(dirname(file)), 'samples', `sample-seed${options.seed}.png`);
           await mkdir(dirname(out), { recursive: true });
           await writeFileAtomic(out, encodePng(classGrid(loaded, options.columns, sampleOptions)));

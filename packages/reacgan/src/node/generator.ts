@@ -31,7 +31,10 @@ export interface LoadedGenerator {
 
 /** The checkpoint file of a run directory (`checkpoints/last.safetensors`) or the file itself. */
 export function checkpointPath(run: string | undefined, checkpoint: string | undefined, which: 'last' | 'best' = 'last'): string {
-  if (checkpoint) return checkpoint;
+  if (checkpoint) {
+    if (which === 'best') throw new Error(`--best: selects the run's checkpoints/best.safetensors, so it cannot be combined with --checkpoint (received --checkpoint ${checkpoint})`);
+    return checkpoint;
+  }
   if (!run) throw new Error('expected --run <run directory> or --checkpoint <file>, received neither');
   return join(run, 'checkpoints', `${which}.safetensors`);
 }

@@ -63,7 +63,7 @@ export function renderReportMarkdown(r: RunReport): string {
       '',
       `The FID here is ${e.fidDescription}. Samples come from the EMA generator (if enabled) in evaluation mode.`,
     );
-    if (r.best) lines.push('', `Lowest FID during training: ${r.best.value.toFixed(3)} at step ${r.best.step} (checkpoints/best.safetensors).`);
+    if (r.best) lines.push('', `Lowest FID of the smaller evaluations during training (run.evalNumSamples samples each; not comparable with the final evaluation above): ${r.best.value.toFixed(3)} at step ${r.best.step} (checkpoints/best.safetensors).`);
   } else {
     lines.push('No judge evaluation for this dataset (the MNIST judge applies to MNIST; use `reacgan evaluate` with a feature extractor).');
   }
