@@ -129,6 +129,8 @@ describe(`reacgan train → sample → evaluate → resume on MNIST [${backend}]
     // Default metrics fid,is: IS is skipped (and said so) with the MNIST judge; the run's BN mode is recorded.
     expect(result.protocol).toMatchObject({ metrics: ['fid'], batchNormStatistics: 'running', standingStatistics: null, kid: null, prdc: null });
     expect(result.protocol.skipped.is).toMatch(/needs the inception-v3-fid extractor/);
+    // 50 samples in the judge's 128-d feature space: FID is reported with a warning, not silently.
+    expect(result.protocol.warnings).toEqual([expect.stringMatching(/FID from 50 generated samples in a 128-d feature space: the sample covariance is singular/)]);
   });
 
   it('evaluate --metrics fid,kid,prdc --standing-statistics: KID / PRDC from the same features, protocol recorded, checkpoint untouched', async () => {

@@ -108,6 +108,8 @@ export interface EvaluationResult {
     kid: (Omit<metrics.KernelInceptionDistanceResult, 'mean' | 'std'> & { subsetSizeRequested?: number }) | null;
     /** PRDC's protocol (null when not computed). */
     prdc: { nearestK: number; realCount: number; fakeCount: number; selection: string; seed: number } | null;
+    /** Conditions that make the numbers unreliable (too few samples for FID, classes without samples); empty when none. */
+    warnings: string[];
     fidNote: string;
   };
   metrics: {
@@ -240,6 +242,7 @@ export async function evaluateGenerator(loaded: LoadedGenerator, options: Evalua
     const fakeStore = keepFeatures ? new FeatureStore() : null;
     const logits: Float32Array[] = [];
     let logitsDim = 0;
+    let featureDim = 0;
     let correct = 0;
     const rng = new data.Rng(options.seed ?? 0);
     const generateMode = bnMode === 'batch' ? 'batch' : 'running';
@@ -248,6 +251,7 @@ export async function evaluateGenerator(loaded: LoadedGenerator, options: Evalua
       const images = sampleLoaded(loaded, y, { seed: Number(rng.nextUint32()), truncation: options.truncation ?? null, batchNormStatistics: generateMode });
       const out = await extractor.extract(images, { range: [-1, 1] });
       images.dispose();
+      featureDim = out.dim;
       fakeAcc.add(out);
       fakeStore?.add(out);
       if (out.logits && out.logitsDim) {
@@ -262,6 +266,12 @@ export async function evaluateGenerator(loaded: LoadedGenerator, options: Evalua
         }
       }
     }
+    const warnings: string[] = [];
+    if (wantFid && numGenerated <= featureDim) {
+      warnings.push(`FID from ${numGenerated} generated samples in a ${featureDim}-d feature space: the sample covariance is singular and FID is strongly biased upward; use well above ${featureDim} samples (the usual protocol: as many as the reference split)`);
+    }
+    if (numGenerated < numClasses) warnings.push(`${numGenerated} generated samples for ${numClasses} classes: some classes have no sample`);
+    for (const w of warnings) log(`warning: ${w}`);
     const result: EvaluationResult['metrics'] = {};
     if (wantFid) result.fid = metrics.frechetInceptionDistance(fakeAcc.statistics(), realAcc.statistics());
     let isSplits: number | null = null;
@@ -337,6 +347,7 @@ export async function evaluateGenerator(loaded: LoadedGenerator, options: Evalua
         isSplits,
         kid: kidProtocol,
         prdc: prdcProtocol,
+        warnings,
         fidNote:
           extractorName === 'mnist-judge'
             ? `FID (and KID / PRDC) in the ${CLASSIFIER_FEATURE_DIM}-d feature space of this project's MNIST classifier; not Inception FID`
