@@ -138,6 +138,35 @@ describe('createBatchIterator', () => {
     expect(() => createBatchIterator(ds, { batchSize: 2, transforms: [pad({ to: 1 })] })).toThrow(/no larger than 1×1/);
   });
 
+  it('a streamed batch with several bad images names the first in batch order, whatever order the decodes finish in', async () => {
+    const mem = tinyDataset(8);
+    // Later images decode sooner, so the bad images late in the batch finish before the early ones.
+    const streamedWith = (bad: (i: number) => DecodedImage | Error | undefined): StreamedDataset => ({
+      ...mem,
+      streamed: true,
+      fileOf: (i) => `img${i}.png`,
+      readImage: async (i): Promise<DecodedImage> => {
+        await new Promise((r) => setTimeout(r, (8 - i) * 4));
+        const replaced = bad(i);
+        if (replaced instanceof Error) throw replaced;
+        return replaced ?? mem.readImage(i);
+      },
+      getImage: async (i) => mem.getImage(i),
+    });
+    const wrongShape: DecodedImage = { data: new Uint8Array(4), shape: [2, 2, 1] };
+    const shapes = streamedWith((i) => (i === 2 || i === 5 || i === 7 ? wrongShape : undefined));
+    for (const concurrency of [1, 3, 8]) {
+      await expect(createBatchIterator(shapes, { batchSize: 8, shuffle: false, concurrency }).next()).rejects.toThrow(/tiny: img2\.png has shape \[2, 2, 1\]/);
+    }
+    const mixed = streamedWith((i) => (i === 1 ? new Error('corrupt img1') : i === 6 ? wrongShape : undefined));
+    await expect(createBatchIterator(mixed, { batchSize: 8, shuffle: false, concurrency: 8 }).next()).rejects.toThrow(/corrupt img1/);
+    // Shuffled: the first bad image in the batch's order (its `indices`), not the lowest index.
+    const order = (await createBatchIterator(mem, { batchSize: 8, seed: 4 }).next()).value!.indices;
+    const [firstBad, laterBad] = [order[2], order[6]];
+    const shuffled = streamedWith((i) => (i === firstBad || i === laterBad ? wrongShape : undefined));
+    await expect(createBatchIterator(shuffled, { batchSize: 8, seed: 4, concurrency: 8 }).next()).rejects.toThrow(new RegExp(`img${firstBad}\\.png`));
+  });
+
   it('batchToTensors makes NHWC float32 and int32 tensors', async () => {
     const [b] = await collect(createBatchIterator(tinyDataset(), { batchSize: 4 }), 1);
     const t = batchToTensors(b, tf);

@@ -97,7 +97,9 @@ const defer: (fn: () => void) => void =
  * @throws DatasetError (BAD_ARGUMENT) for bad options, for a transform chain that does not fit the
  *   dataset's image shape, or for dropLast with batchSize > count; while iterating, for an image
  *   whose transformed shape differs from the batch's (e.g. an image folder of mixed sizes without a
- *   resize), naming the file.
+ *   resize), naming the file. When several images of a batch fail (to decode, or by shape), the
+ *   error is the one of the first in batch order (file order without shuffling), whatever order the
+ *   concurrent decodes finish in.
  */
 export function createBatchIterator(dataset: Dataset, options: BatchIteratorOptions): BatchIterator {
   const batchSize = options.batchSize;
@@ -198,17 +200,28 @@ export function createBatchIterator(dataset: Dataset, options: BatchIteratorOpti
     const n = indices.length;
     const images = new Float32Array(n * imageSize);
     const labels = new Int32Array(n);
+    // Images decode concurrently and finish in any order, so a failure is recorded at its batch slot
+    // rather than thrown by whichever decode completes first; once every slot before the first
+    // failure is done, the failure of the lowest slot is thrown. The error thus names the first bad
+    // image in batch order (file order without shuffling), as the in-memory path does.
     let next = 0;
+    let firstFailedSlot = n;
+    const failures = new Map<number, unknown>();
     const worker = async (): Promise<void> => {
-      while (next < n) {
+      while (next < firstFailedSlot) {
         const k = next++;
         const index = indices[k];
         labels[k] = ds.labels[index];
-        const image = await ds.readImage(index);
-        finishImage(image, epoch, start + k, index, images, k);
+        try {
+          finishImage(await ds.readImage(index), epoch, start + k, index, images, k);
+        } catch (error) {
+          failures.set(k, error);
+          if (k < firstFailedSlot) firstFailedSlot = k;
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
+    if (failures.size > 0) throw failures.get(firstFailedSlot);
     return { images, labels, shape: [n, oh, ow, oc], indices, epoch, batchIndex };
   };
 
