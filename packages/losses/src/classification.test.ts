@@ -117,4 +117,27 @@ describe('crossEntropyLoss input validation', () => {
     expect(() => crossEntropyLoss(tf.zeros([2, 3]) as tf.Tensor2D, [0, 1], { validateLabels: 'yes' } as never)).toThrow(/options.validateLabels must be a boolean/);
     ints.dispose();
   });
+
+  it('a tf.Tensor where the options object goes names `options` and shows the right call (never "unknown option")', async () => {
+    const logits = tf.zeros([2, 4]) as tf.Tensor2D;
+    const labels = tf.tensor1d([0, 2], 'int32');
+    const call = (f: unknown, ...args: unknown[]) => () => (f as (...a: unknown[]) => tf.Tensor)(...args);
+    await expectNoTensorLeak(() => {
+      expect(call(crossEntropyLoss, logits, labels, labels)).toThrow(
+        'crossEntropyLoss: options: expected an options object { validateLabels, reduction } or nothing, received a tf.Tensor of dtype int32, shape [2] (the tensors go in the earlier arguments; call it as crossEntropyLoss(logits, labels, options)).',
+      );
+      expect(call(crammerSingerLoss, logits, labels, logits)).toThrow(
+        'crammerSingerLoss: options: expected an options object { validateLabels, reduction } or nothing, received a tf.Tensor of dtype float32, shape [2, 4] (the tensors go in the earlier arguments; call it as crammerSingerLoss(logits, targets, options)).',
+      );
+      // fake labels passed to the MH discriminator loss (its fake targets are the fake column C)
+      expect(call(multiHingeDiscriminatorLoss, logits, labels, logits, labels)).toThrow(
+        "multiHingeDiscriminatorLoss: options: expected an options object { validateLabels } or nothing, received a tf.Tensor of dtype int32, shape [2] (the tensors go in the earlier arguments; call it as multiHingeDiscriminatorLoss(realLogits, realLabels, fakeLogits, options); the fakes' target is the fake column C, so fake labels are not passed).",
+      );
+      expect(call(multiHingeGeneratorLoss, logits, labels, logits)).toThrow(
+        /^multiHingeGeneratorLoss: options: expected an options object \{ validateLabels \} or nothing, received a tf.Tensor of dtype float32, shape \[2, 4\] .*multiHingeGeneratorLoss\(fakeLogits, fakeLabels, options\)/,
+      );
+      for (const f of [crossEntropyLoss, crammerSingerLoss, multiHingeGeneratorLoss]) expect(call(f, logits, labels, logits)).not.toThrow(/unknown option/);
+    });
+    tf.dispose([logits, labels]);
+  });
 });

@@ -24,7 +24,7 @@ function checkLogitsAndLabels(
   options: unknown,
   minColumns: number,
 ): { logits: tf.Tensor2D; labels: ReturnType<typeof checkLabels>; reduction: Reduction; columns: number } {
-  const o = checkOptions(fn, options, ['validateLabels', 'reduction']);
+  const o = checkOptions(fn, options, ['validateLabels', 'reduction'], `${fn}(logits, ${labelsName}, options)`);
   const validate = o.validateLabels ?? true;
   if (typeof validate !== 'boolean') fail(fn, 'options.validateLabels', 'a boolean', validate);
   const reduction = checkChoice(fn, 'options.reduction', o.reduction ?? 'mean', ['mean', 'none'] as const);
@@ -115,7 +115,12 @@ export function multiHingeDiscriminatorLoss(
   options: Pick<ClassificationLossOptions, 'validateLabels'> = {},
 ): tf.Scalar {
   const fn = 'multiHingeDiscriminatorLoss';
-  const o = checkOptions(fn, options, ['validateLabels']);
+  const o = checkOptions(
+    fn,
+    options,
+    ['validateLabels'],
+    `${fn}(realLogits, realLabels, fakeLogits, options); the fakes' target is the fake column C, so fake labels are not passed`,
+  );
   const r = checkFloatTensor(fn, 'realLogits', realLogits, 2, '[N, C + 1]') as tf.Tensor2D;
   const f = checkFloatTensor(fn, 'fakeLogits', fakeLogits, 2, '[M, C + 1]') as tf.Tensor2D;
   const columns = r.shape[1];
@@ -146,7 +151,7 @@ export function multiHingeGeneratorLoss(
   options: Pick<ClassificationLossOptions, 'validateLabels'> = {},
 ): tf.Scalar {
   const fn = 'multiHingeGeneratorLoss';
-  const o = checkOptions(fn, options, ['validateLabels']);
+  const o = checkOptions(fn, options, ['validateLabels'], `${fn}(fakeLogits, fakeLabels, options)`);
   const f = checkFloatTensor(fn, 'fakeLogits', fakeLogits, 2, '[N, C + 1]') as tf.Tensor2D;
   if (f.shape[1] < 2) fail(fn, 'fakeLogits', 'of shape [N, C + 1] with C >= 1', `shape [${f.shape.join(', ')}]`, true);
   if (f.shape[0] === 0) fail(fn, 'fakeLogits', 'non-empty (N >= 1)', `shape [${f.shape.join(', ')}]`, true);

@@ -150,4 +150,21 @@ describe('conditionalContrastiveLoss input validation', () => {
     );
     tf.dispose([embed, proxy]);
   });
+
+  it('tensors passed positionally: names `inputs` (or `options`) and shows the right call', async () => {
+    const embed = tf.tensor2d(randomNormals(52, 8), [4, 2]);
+    const labels = tf.tensor1d([0, 1, 0, 1], 'int32');
+    const positionalCall = conditionalContrastiveLoss as unknown as (...args: unknown[]) => tf.Tensor;
+    const positional = 'conditionalContrastiveLoss: inputs: expected an object { embed, proxy, labels }, received a tf.Tensor of dtype float32, shape [4, 2] (pass the tensors by name: conditionalContrastiveLoss({ embed, proxy, labels }, options)).';
+    await expectNoTensorLeak(() => {
+      expect(() => positionalCall(embed, embed, labels)).toThrow(positional);
+      expect(() => positionalCall(embed)).toThrow(positional);
+      expect(() => positionalCall([embed, embed, labels])).toThrow(/inputs: expected an object \{ embed, proxy, labels \}, received an array of length 3/);
+      expect(() => positionalCall({ embed, proxy: embed, labels }, labels)).toThrow(
+        'conditionalContrastiveLoss: options: expected an options object { temperature, reduction } or nothing, received a tf.Tensor of dtype int32, shape [4] (the tensors go in the earlier arguments; call it as conditionalContrastiveLoss({ embed, proxy, labels }, options)).',
+      );
+    });
+    expect(() => positionalCall(embed, embed, labels)).not.toThrow(/unknown option/);
+    tf.dispose([embed, labels]);
+  });
 });

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkContrastiveInputs, type ContrastiveInputs, type Reduction } from './d2dce.js';
+import { CONTRASTIVE_INPUTS, checkContrastiveInputs, type ContrastiveInputs, type Reduction } from './d2dce.js';
 import { l2NormalizeRows, maskedRowLogSumExp } from './similarity.js';
-import { checkChoice, checkNumber, checkOptions, labelTensor } from './validate.js';
+import { checkChoice, checkInputsObject, checkNumber, checkOptions, labelTensor } from './validate.js';
 
 export interface ConditionalContrastiveOptions {
   /** τ > 0 (StudioGAN `LOSS.temperature`). Default 1.0 (the ContraGAN configs). */
@@ -27,14 +27,17 @@ export interface ConditionalContrastiveOptions {
  * @param inputs `{ embed: float32 [N, d], proxy: float32 [N, d], labels: int32 [N] }`.
  * @param options temperature τ (default 1.0, > 0), reduction (default 'mean').
  * @returns a float32 scalar (batch mean), or float32 [N] with `reduction: 'none'`.
- * @throws Error naming the argument on a wrong dtype/rank/shape, non-integer labels or a bad option.
+ * @throws Error naming the argument when `inputs` is not an object `{ embed, proxy, labels }` (e.g. the
+ *   tensors passed positionally) or `options` is not an options object, on a wrong dtype/rank/shape,
+ *   non-integer labels or a bad option.
  */
 export function conditionalContrastiveLoss(inputs: ContrastiveInputs, options?: ConditionalContrastiveOptions & { reduction?: 'mean' }): tf.Scalar;
 export function conditionalContrastiveLoss(inputs: ContrastiveInputs, options: ConditionalContrastiveOptions & { reduction: 'none' }): tf.Tensor1D;
 export function conditionalContrastiveLoss(inputs: ContrastiveInputs, options?: ConditionalContrastiveOptions): tf.Scalar | tf.Tensor1D;
 export function conditionalContrastiveLoss(inputs: ContrastiveInputs, options: ConditionalContrastiveOptions = {}): tf.Scalar | tf.Tensor1D {
   const fn = 'conditionalContrastiveLoss';
-  const o = checkOptions(fn, options, ['temperature', 'reduction']);
+  checkInputsObject(fn, inputs, CONTRASTIVE_INPUTS); // first: tensors passed positionally would otherwise be read as options
+  const o = checkOptions(fn, options, ['temperature', 'reduction'], `${fn}({ embed, proxy, labels }, options)`);
   const temperature = checkNumber(fn, 'options.temperature', o.temperature ?? 1.0, { min: 0, max: Infinity, exclusiveMin: true });
   const reduction = checkChoice(fn, 'options.reduction', o.reduction ?? 'mean', ['mean', 'none'] as const);
   const { embed, proxy, labels, n } = checkContrastiveInputs(fn, inputs);

@@ -256,7 +256,7 @@ describe('data2DataCrossEntropyLoss input validation', () => {
     expect(call({ embed, proxy, labels: [0, 1.5, 0, 1] })).toThrow(/labels\[1\] must be an integer; received 1.5/);
     expect(call({ embed, proxy, labels: tf.tensor1d([0, 1, 0, 1], 'float32') })).toThrow(/labels must be an int32.*received dtype float32/);
     expect(call({ embed, proxy, labels: tf.tensor2d([[0, 1, 0, 1]], [1, 4], 'int32') })).toThrow(/labels must be .*received rank 2/);
-    expect(() => data2DataCrossEntropyLoss(embed as never)).toThrow(/first argument must be an object \{ embed, proxy, labels \}/);
+    expect(() => data2DataCrossEntropyLoss(embed as never)).toThrow(/inputs: expected an object \{ embed, proxy, labels \}/);
     tf.dispose([flat, ints, wrongRows, wrongCols]);
   });
 
@@ -273,6 +273,33 @@ describe('data2DataCrossEntropyLoss input validation', () => {
     expect(call({ embed, proxy, labels }, { variant: 'torch' })).toThrow(/options.variant must be one of 'studiogan', 'paper'; received "torch"/);
     expect(call({ embed, proxy, labels }, { temprature: 0.5 })).toThrow(/unknown option 'temprature'/);
     expect(call({ embed, proxy, labels }, { reduction: 'sum' })).toThrow(/options.reduction must be one of 'mean', 'none'/);
+  });
+
+  it('tensors passed positionally: names `inputs`, shows the right call, never reads a tensor as options', async () => {
+    const labelTensor = tf.tensor1d([0, 1, 0, 1], 'int32');
+    const positional = 'data2DataCrossEntropyLoss: inputs: expected an object { embed, proxy, labels }, received a tf.Tensor of dtype float32, shape [4, 3] (pass the tensors by name: data2DataCrossEntropyLoss({ embed, proxy, labels }, options)).';
+    const positionalCall = data2DataCrossEntropyLoss as unknown as (...args: unknown[]) => tf.Tensor;
+    await expectNoTensorLeak(() => {
+      // the reported call: (embed, proxy, labels) used to fail with "unknown option 'kept'"
+      expect(() => positionalCall(embed, proxy, labelTensor)).toThrow(positional);
+      expect(() => positionalCall(embed, proxy, labels)).toThrow(positional);
+      expect(() => positionalCall(embed, proxy)).toThrow(positional);
+      expect(() => positionalCall(embed)).toThrow(positional);
+      expect(() => positionalCall(embed, { temperature: 0.5 })).toThrow(positional);
+      expect(() => positionalCall([embed, proxy, labels])).toThrow(
+        'data2DataCrossEntropyLoss: inputs: expected an object { embed, proxy, labels }, received an array of length 3 (pass the tensors by name: data2DataCrossEntropyLoss({ embed, proxy, labels }, options)).',
+      );
+      expect(() => positionalCall(null)).toThrow(/inputs: expected an object \{ embed, proxy, labels \}, received null/);
+      expect(() => positionalCall(undefined)).toThrow(/inputs: expected an object \{ embed, proxy, labels \}, received undefined/);
+      // a tensor where the options object goes (e.g. labels given twice)
+      expect(() => positionalCall({ embed, proxy, labels }, labelTensor)).toThrow(
+        "data2DataCrossEntropyLoss: options: expected an options object { temperature, positiveMargin, negativeMargin, variant, reduction } or nothing, received a tf.Tensor of dtype int32, shape [4] (the tensors go in the earlier arguments; call it as data2DataCrossEntropyLoss({ embed, proxy, labels }, options)).",
+      );
+    });
+    for (const thrown of [() => positionalCall(embed, proxy, labelTensor), () => positionalCall({ embed, proxy, labels }, proxy)]) {
+      expect(thrown).not.toThrow(/unknown option/);
+    }
+    labelTensor.dispose();
   });
 
   it('rejects disposed tensors', () => {

@@ -3,6 +3,7 @@ import { l2NormalizeRows, maskedRowLogSumExp, stopGradient } from './similarity.
 import {
   checkChoice,
   checkFloatTensor,
+  checkInputsObject,
   checkLabels,
   checkNumber,
   checkOptions,
@@ -47,12 +48,12 @@ export interface D2DCEOptions {
 export const D2DCE_VARIANTS: readonly D2DCEVariant[] = ['studiogan', 'paper'];
 const REDUCTIONS: readonly Reduction[] = ['mean', 'none'];
 
+/** The names of {@link ContrastiveInputs}. */
+export const CONTRASTIVE_INPUTS = ['embed', 'proxy', 'labels'] as const;
+
 /** Checked embed / proxy / labels of a contrastive loss; `labels` is an int32 [N] tensor. */
 export function checkContrastiveInputs(fn: string, inputs: unknown): { embed: tf.Tensor2D; proxy: tf.Tensor2D; labels: CheckedLabels; n: number } {
-  if (inputs === null || typeof inputs !== 'object' || inputs instanceof tf.Tensor) {
-    fail(fn, 'the first argument', 'an object { embed, proxy, labels }', inputs);
-  }
-  const { embed, proxy, labels } = inputs as Partial<ContrastiveInputs>;
+  const { embed, proxy, labels } = checkInputsObject(fn, inputs, CONTRASTIVE_INPUTS) as Partial<ContrastiveInputs>;
   const e = checkFloatTensor(fn, 'embed', embed, 2, '[N, d]') as tf.Tensor2D;
   const p = checkFloatTensor(fn, 'proxy', proxy, 2, '[N, d]') as tf.Tensor2D;
   if (p.shape[0] !== e.shape[0] || p.shape[1] !== e.shape[1]) {
@@ -89,15 +90,18 @@ export function checkContrastiveInputs(fn: string, inputs: unknown): { embed: tf
  * @param options temperature τ (default 0.5, > 0), positiveMargin m_p (default 0.98, in [−1, 1]),
  *   negativeMargin m_n (default 1 − m_p, in [−1, 1]), variant (default 'studiogan'), reduction (default 'mean').
  * @returns a float32 scalar (batch mean), or float32 [N] with `reduction: 'none'`.
- * @throws Error naming the argument when a tensor has the wrong dtype/rank/shape, labels are not
- *   integers or have the wrong length, an option is out of range or unknown.
+ * @throws Error naming the argument when `inputs` is not an object `{ embed, proxy, labels }` (e.g. the
+ *   tensors passed positionally) or `options` is not an options object (e.g. a tf.Tensor), a tensor has
+ *   the wrong dtype/rank/shape, labels are not integers or have the wrong length, an option is out of
+ *   range or unknown.
  */
 export function data2DataCrossEntropyLoss(inputs: ContrastiveInputs, options?: D2DCEOptions & { reduction?: 'mean' }): tf.Scalar;
 export function data2DataCrossEntropyLoss(inputs: ContrastiveInputs, options: D2DCEOptions & { reduction: 'none' }): tf.Tensor1D;
 export function data2DataCrossEntropyLoss(inputs: ContrastiveInputs, options?: D2DCEOptions): tf.Scalar | tf.Tensor1D;
 export function data2DataCrossEntropyLoss(inputs: ContrastiveInputs, options: D2DCEOptions = {}): tf.Scalar | tf.Tensor1D {
   const fn = 'data2DataCrossEntropyLoss';
-  const o = checkOptions(fn, options, ['temperature', 'positiveMargin', 'negativeMargin', 'variant', 'reduction']);
+  checkInputsObject(fn, inputs, CONTRASTIVE_INPUTS); // first: tensors passed positionally would otherwise be read as options
+  const o = checkOptions(fn, options, ['temperature', 'positiveMargin', 'negativeMargin', 'variant', 'reduction'], `${fn}({ embed, proxy, labels }, options)`);
   const temperature = checkNumber(fn, 'options.temperature', o.temperature ?? 0.5, { min: 0, max: Infinity, exclusiveMin: true });
   const positiveMargin = checkNumber(fn, 'options.positiveMargin', o.positiveMargin ?? 0.98, { min: -1, max: 1 });
   if (o.negativeMargin === undefined && positiveMargin < 0) {

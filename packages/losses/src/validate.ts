@@ -74,8 +74,42 @@ export function checkChoice<T extends string>(fn: string, argument: string, valu
   return value as T;
 }
 
-export function checkOptions(fn: string, options: unknown, known: readonly string[]): Record<string, unknown> {
+function describeTensor(t: tf.Tensor): string {
+  return `a tf.Tensor of dtype ${t.dtype}, shape [${t.shape.join(', ')}]`;
+}
+
+/**
+ * The inputs object of a loss that takes its tensors by name, e.g. `{ embed, proxy, labels }`. Anything
+ * else throws before any option is read; a tf.Tensor there (the tensors passed positionally, e.g.
+ * `fn(embed, proxy, labels)`) or an array gets an error that shows the right call. tf.Tensor is recognised
+ * by tfjs-core's own `instanceof` check, which also accepts tensors of another loaded copy of tfjs-core.
+ * @param fields the names of the inputs, in the order they are documented.
+ */
+export function checkInputsObject(fn: string, inputs: unknown, fields: readonly string[]): Record<string, unknown> {
+  if (inputs !== null && typeof inputs === 'object' && !(inputs instanceof tf.Tensor) && !Array.isArray(inputs)) {
+    return inputs as Record<string, unknown>;
+  }
+  const shape = `{ ${fields.join(', ')} }`;
+  const received = inputs instanceof tf.Tensor ? describeTensor(inputs) : describeValue(inputs);
+  throw new Error(
+    `${fn}: inputs: expected an object ${shape}, received ${received} (pass the tensors by name: ${fn}(${shape}, options)).`,
+  );
+}
+
+/**
+ * Checks the options object against the known option names. `undefined` means all defaults. A tf.Tensor
+ * (typically one tensor too many passed positionally) throws naming the argument and the right call
+ * `signature`, e.g. 'crossEntropyLoss(logits, labels, options)'; so do null, arrays and primitives, and
+ * unknown option names.
+ */
+export function checkOptions(fn: string, options: unknown, known: readonly string[], signature?: string): Record<string, unknown> {
   if (options === undefined) return {};
+  if (options instanceof tf.Tensor) {
+    const call = signature ? `; call it as ${signature}` : '';
+    throw new Error(
+      `${fn}: options: expected an options object { ${known.join(', ')} } or nothing, received ${describeTensor(options)} (the tensors go in the earlier arguments${call}).`,
+    );
+  }
   if (options === null || typeof options !== 'object' || Array.isArray(options)) fail(fn, 'options', 'an object', options);
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) {

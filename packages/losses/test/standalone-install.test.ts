@@ -87,6 +87,40 @@ out.leaked = tf.memory().numTensors - before;
 console.log('RESULT ' + JSON.stringify(out));
 `;
 
+// The README's gradient-registration table, Node.js row: with tfjs-core + a backend in plain Node, the
+// tfjs-core dist path cannot be loaded (with or without .js, nor through createRequire), and importing
+// @tensorflow/tfjs registers the gradients for the tfjs-core the application imports.
+const GRADIENTS_SCRIPT = `
+import { createRequire } from 'node:module';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { data2DataCrossEntropyLoss } from '@reacgan/losses';
+await tf.setBackend('cpu');
+const embed = tf.tensor2d([[1, 0, 0], [0.8, 0.6, 0], [0, 1, 0], [0, 0.6, 0.8]]);
+const labels = [0, 0, 1, 1];
+const proxy = tf.tensor2d([[1, 0.2, 0], [1, 0.2, 0], [0, 1, 0.3], [0, 1, 0.3]]);
+const tryGrad = () => {
+  try {
+    const g = tf.grad((e) => data2DataCrossEntropyLoss({ embed: e, proxy, labels }))(embed);
+    const ok = Array.from(g.dataSync()).every(Number.isFinite);
+    g.dispose();
+    return ok ? 'ok' : 'non-finite';
+  } catch (e) {
+    return e.message;
+  }
+};
+const out = { coreOnly: tryGrad() };
+for (const spec of ['@tensorflow/tfjs-core/dist/register_all_gradients', '@tensorflow/tfjs-core/dist/register_all_gradients.js']) {
+  try { await import(spec); out[spec] = 'loaded'; } catch (e) { out[spec] = e.code; }
+}
+try { createRequire(import.meta.url)('@tensorflow/tfjs-core/dist/register_all_gradients'); out.createRequire = 'loaded'; } catch (e) { out.createRequire = e.code; }
+out.afterDistPath = tryGrad();
+await import('@tensorflow/tfjs');
+out.afterTfjs = tryGrad();
+try { data2DataCrossEntropyLoss(embed, proxy, labels); } catch (e) { out.positional = e.message; }
+console.log('RESULT ' + JSON.stringify(out));
+`;
+
 describe.skipIf(skip)('stand-alone install of the packed tarball (npm, with @tensorflow/tfjs only)', () => {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'reacgan-losses-standalone-'));
   afterAll(() => fs.rmSync(workDir, { recursive: true, force: true }));
@@ -146,5 +180,20 @@ describe.skipIf(skip)('stand-alone install of the packed tarball (npm, with @ten
     const match = /D2D-CE (\S+) D loss (\S+)/.exec(exampleOut);
     expect(match, exampleOut).not.toBeNull();
     expect(Number.isFinite(Number(match![1])) && Number.isFinite(Number(match![2]))).toBe(true);
+
+    // the README's gradient-registration table, Node.js row (tfjs-core + cpu backend, both installed with tfjs)
+    fs.writeFileSync(path.join(project, 'gradients.mjs'), GRADIENTS_SCRIPT);
+    const gradientsOut = run(process.execPath, ['gradients.mjs'], project);
+    const gradientsLine = gradientsOut.split('\n').find((l) => l.startsWith('RESULT '));
+    expect(gradientsLine, gradientsOut).toBeDefined();
+    expect(JSON.parse(gradientsLine!.slice('RESULT '.length))).toEqual({
+      coreOnly: 'Cannot compute gradient: gradient function not found for Mean.',
+      '@tensorflow/tfjs-core/dist/register_all_gradients': 'ERR_MODULE_NOT_FOUND',
+      '@tensorflow/tfjs-core/dist/register_all_gradients.js': 'ERR_MODULE_NOT_FOUND',
+      createRequire: 'ERR_MODULE_NOT_FOUND',
+      afterDistPath: 'Cannot compute gradient: gradient function not found for Mean.',
+      afterTfjs: 'ok',
+      positional: expect.stringMatching(/^data2DataCrossEntropyLoss: inputs: expected an object \{ embed, proxy, labels \}, received a tf.Tensor/),
+    });
   });
 });
