@@ -5,8 +5,7 @@
  *
  * - `Tile` (also every `tf.broadcastTo`, which runs the Tile kernel): tfjs-core adds one `slice` per
  *   repetition (e.g. 64 slices + 64 adds for a [64, 1] → [64, 64] broadcast inside `tf.where`) and throws
- *   above rank 4. Here: reshape dy to [r0, x0, r1, x1, …] and sum over the repetition axes (2 kernels,
- *   any rank). Backend-agnostic.
+ *   above rank 4. Installed from reacgan (`installFastGradients`, `tileGradient`; it went there from here).
  * - `Relu`: tfjs-core computes dy · cast(step(x)); on tfjs-node `step` alone is 5 full-size kernels
  *   (IsNan, Greater, Fill, Fill, Select), so the gradient costs 7 passes over the activation. On the
  *   `tensorflow` backend this uses TensorFlow's `ReluGrad` (1 kernel, the op PyTorch's
@@ -14,6 +13,7 @@
  *   where tfjs-core's step would propagate NaN.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { installFastGradients as installTileGradientOfReacgan } from 'reacgan';
 
 interface NativeBackend {
   binding: { TF_ATTR_TYPE: number; TF_FLOAT: number; TF_ATTR_BOOL: number; TF_ATTR_FLOAT: number; TF_ATTR_STRING: number };
@@ -22,22 +22,6 @@ interface NativeBackend {
 }
 
 export const RELU_GRAD_KERNEL = 'BenchReluGrad';
-
-/** Tile's gradient as one reshape + one sum (+ a reshape back). */
-export function tileGradient(dy: tf.Tensor, xShape: readonly number[], reps: readonly number[]): tf.Tensor {
-  const split: number[] = [];
-  const axes: number[] = [];
-  for (let i = 0; i < xShape.length; i++) {
-    if (reps[i] > 1) {
-      axes.push(split.length);
-      split.push(reps[i], xShape[i]);
-    } else {
-      split.push(xShape[i]);
-    }
-  }
-  if (axes.length === 0) return tf.reshape(dy, xShape as number[]);
-  return tf.reshape(tf.sum(tf.reshape(dy, split), axes), xShape as number[]);
-}
 
 let installed: string[] | null = null;
 
@@ -78,15 +62,8 @@ export function installFastGradients(which: { relu?: boolean; tile?: boolean } =
 }
 
 function installTileGradient(done: string[]): string[] {
-  tf.registerGradient({
-    kernelName: 'Tile',
-    inputsToSave: ['x'],
-    gradFunc: (dy, saved, attrs) => {
-      const [x] = saved;
-      const { reps } = attrs as unknown as { reps: number[] };
-      return { x: () => tileGradient(dy as tf.Tensor, x.shape, reps) };
-    },
-  });
+  // The same Tile gradient the reacgan Trainer installs (reacgan's tileGradient); here for the local step.
+  installTileGradientOfReacgan();
   done.push('Tile/broadcastTo gradient: reshape + sum');
   return done;
 }

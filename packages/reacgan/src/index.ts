@@ -50,6 +50,7 @@ export { DEFAULT_PRESET, PRESETS, getPreset, mergeConfigInputs, presetNames, res
 export { Adam, type AdamOptions, type AdamState } from './train/adam.js';
 export { conditioningLoss, discriminatorLoss, generatorLoss, type LossTerms } from './train/conditioning.js';
 export { datasetTransforms } from './train/pipeline.js';
+export { installFastGradients, tileGradient } from './train/fast-gradients.js';
 export {
   NonFiniteLossError,
   Trainer,
