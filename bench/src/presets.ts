@@ -4,6 +4,7 @@
  * runner checks that both sides report the same parameter counts.
  */
 import type { ModelConfigInput } from '@reacgan/models';
+import { resolvePreset } from 'reacgan';
 
 export interface BenchPreset {
   /** Name on both sides. */
@@ -15,10 +16,14 @@ export interface BenchPreset {
   trainerPreset: string;
 }
 
-/** StudioGAN CIFAR10/ReACGAN.yaml: λ, τ, m_p; Adam lr/betas/eps; EMA decay. */
-export const LOSS = { condLambda: 0.5, temperature: 0.5, mP: 0.98 } as const;
-export const OPTIM = { learningRate: 2.8284271e-4, beta1: 0.5, beta2: 0.999, epsilon: 1e-6 } as const;
-export const EMA_DECAY = 0.9999;
+/** StudioGAN CIFAR10/ReACGAN.yaml, as reacgan's `cifar10/reacgan` preset holds it (one source for both). */
+const reference = resolvePreset('cifar10/reacgan');
+
+/** λ, τ, m_p of the reference preset. */
+export const LOSS = { condLambda: reference.loss.condLambda as number, temperature: reference.loss.temperature as number, mP: reference.loss.mP as number } as const;
+/** Adam lr/betas/eps of the reference preset (G and D share them there). */
+export const OPTIM = { learningRate: reference.optimization.gLr, beta1: reference.optimization.beta1 as number, beta2: reference.optimization.beta2 as number, epsilon: reference.optimization.epsilon as number } as const;
+export const EMA_DECAY = reference.model.gEmaDecay as number;
 
 const CIFAR = { imgSize: 32, imgChannels: 3, numClasses: 10 } as const;
 
@@ -50,28 +55,17 @@ export const BENCH_PRESETS: readonly BenchPreset[] = [
   {
     name: 'cifar10/reacgan',
     description: 'StudioGAN CIFAR10/ReACGAN: big_resnet ch 96, z 80, shared 128, SN, attention (G block 2, D block 1), embed 512',
-    model: {
-      backbone: 'big_resnet',
-      gCondMtd: 'cBN',
-      dCondMtd: 'D2DCE',
-      normalizeDEmbed: true,
-      dEmbedDim: 512,
-      applyGSn: true,
-      applyDSn: true,
-      applyAttn: true,
-      attnGLoc: [2],
-      attnDLoc: [1],
-      zDim: 80,
-      gSharedDim: 128,
-      gConvDim: 96,
-      dConvDim: 96,
-      gInit: 'ortho',
-      dInit: 'ortho',
-    },
+    model: pickModel(reference.model),
     data: CIFAR,
     trainerPreset: 'cifar10/reacgan',
   },
 ];
+
+/** The architecture keys of a resolved model config (what both sides build; the rest is training state). */
+function pickModel(model: ModelConfigInput): ModelConfigInput {
+  const { backbone, gCondMtd, dCondMtd, normalizeDEmbed, dEmbedDim, applyGSn, applyDSn, applyAttn, attnGLoc, attnDLoc, zDim, gSharedDim, gConvDim, dConvDim, gInit, dInit } = model;
+  return { backbone, gCondMtd, dCondMtd, normalizeDEmbed, dEmbedDim, applyGSn, applyDSn, applyAttn, attnGLoc, attnDLoc, zDim, gSharedDim, gConvDim, dConvDim, gInit, dInit };
+}
 
 export function findPreset(name: string): BenchPreset {
   const preset = BENCH_PRESETS.find((p) => p.name === name);
