@@ -61,7 +61,7 @@ export function patchModelsBatchNorm(models: typeof Models): string[] {
 /** Conv2d.apply with activation 'relu' and a bias: the fused kernel in training too. */
 export async function patchModelsFusedConv(models: typeof Models): Promise<string[]> {
   const { fusedConv2dRelu } = await import('./fused-conv.js');
-  const { sameEqualsSymmetric } = (await import('./same-padding.js')) as { sameEqualsSymmetric: (s: number, k: number, st: number, p: number) => boolean };
+  const { sameEqualsSymmetric } = models;
   const proto = models.Conv2d.prototype;
   const original = proto.apply;
   proto.apply = function (this: Models.Conv2d, x: tf.Tensor4D, ctx: Ctx, activation: Models.FusedActivation = 'linear'): tf.Tensor4D {

@@ -38,6 +38,7 @@ export {
   Linear,
   SPECTRAL_NORM_EPS,
   WeightLayer,
+  sameEqualsSymmetric,
   type Conv2dGeometry,
   type FusedActivation,
   type WeightLayerOptions,
