@@ -5,9 +5,8 @@
  * Usage: node bench/dist/ours-worker.js --preset <name> [--batch-size 64] [--threads 2] [--step trainer|local]
  * TF_NUM_INTRAOP_THREADS / TF_NUM_INTEROP_THREADS default to --threads (set before tfjs-node loads).
  */
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { residentMemoryMiB } from './proc.js';
+import { serveCommands } from './worker-protocol.js';
 import { findPreset } from './presets.js';
 import type { StepRunner } from './step-runner.js';
 
@@ -96,10 +95,6 @@ async function makeRunner(kind: string): Promise<{ runner: StepRunner; kind: str
 
 const { runner, kind } = await makeRunner(values.step ?? 'auto');
 
-function send(obj: unknown): void {
-  process.stdout.write(`${JSON.stringify(obj)}\n`);
-}
-
 async function profile(n: number, withShapes: boolean): Promise<unknown> {
   const byKernel = new Map<string, { count: number; ms: number }>();
   let kernelMs = 0;
@@ -127,60 +122,46 @@ async function profile(n: number, withShapes: boolean): Promise<unknown> {
   return { kernelsPerStep: kernels / n, kernelMsPerStep: kernelMs / n, wallMsPerStep: wallMs / n, table };
 }
 
-const rl = createInterface({ input: process.stdin });
-for await (const line of rl) {
-  if (!line.trim()) continue;
-  const msg = JSON.parse(line) as { cmd: string; n?: number; shapes?: boolean };
-  const n = msg.n ?? 1;
-  try {
-    if (msg.cmd === 'info') {
-      const binding = (tf.backend() as unknown as { binding?: { TF_Version?: string } }).binding;
-      send({
-        params: runner.parameterCounts,
-        step: kind,
-        backend: tf.getBackend(),
-        tfjs: tf.version_core,
-        tensorflow: binding?.TF_Version,
-        threads: Number(process.env.TF_NUM_INTRAOP_THREADS),
-        interopThreads: Number(process.env.TF_NUM_INTEROP_THREADS),
-        node: process.version,
-        backendVia,
-        accelerations,
-        onednn: process.env.TF_ENABLE_ONEDNN_OPTS ?? '(TensorFlow default)',
-      });
-    } else if (msg.cmd === 'steps') {
-      const ms: number[] = [];
-      const cpuMs: number[] = [];
-      for (let i = 0; i < n; i++) {
-        const c0 = process.cpuUsage();
-        const t0 = performance.now();
-        await runner.step();
-        ms.push(performance.now() - t0);
-        const c = process.cpuUsage(c0);
-        cpuMs.push((c.user + c.system) / 1000);
-      }
-      await runner.flush();
-      send({ ms, cpuMs, numTensors: tf.memory().numTensors });
-    } else if (msg.cmd === 'check') {
-      const counts: number[] = [];
-      for (let i = 0; i < n; i++) {
-        await runner.step();
-        counts.push(tf.memory().numTensors);
-      }
-      const lossValues = await runner.flush();
-      send({ losses: lossValues, numTensors: counts, afterFlush: tf.memory().numTensors });
-    } else if (msg.cmd === 'mem') {
-      send(residentMemoryMiB());
-    } else if (msg.cmd === 'profile') {
-      send(await profile(n, msg.shapes ?? false));
-    } else if (msg.cmd === 'quit') {
-      break;
-    } else {
-      send({ error: `unknown command ${msg.cmd}` });
+await serveCommands<{ cmd: string; n?: number; shapes?: boolean }>({
+  info: () => {
+    const binding = (tf.backend() as unknown as { binding?: { TF_Version?: string } }).binding;
+    return {
+      params: runner.parameterCounts,
+      step: kind,
+      backend: tf.getBackend(),
+      tfjs: tf.version_core,
+      tensorflow: binding?.TF_Version,
+      threads: Number(process.env.TF_NUM_INTRAOP_THREADS),
+      interopThreads: Number(process.env.TF_NUM_INTEROP_THREADS),
+      node: process.version,
+      backendVia,
+      accelerations,
+      onednn: process.env.TF_ENABLE_ONEDNN_OPTS ?? '(TensorFlow default)',
+    };
+  },
+  steps: async ({ n = 1 }) => {
+    const ms: number[] = [];
+    const cpuMs: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      await runner.step();
+      ms.push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpuMs.push((c.user + c.system) / 1000);
     }
-  } catch (error) {
-    send({ error: (error as Error).stack ?? String(error) });
-  }
-}
+    await runner.flush();
+    return { ms, cpuMs, numTensors: tf.memory().numTensors };
+  },
+  check: async ({ n = 1 }) => {
+    const counts: number[] = [];
+    for (let i = 0; i < n; i++) {
+      await runner.step();
+      counts.push(tf.memory().numTensors);
+    }
+    const lossValues = await runner.flush();
+    return { losses: lossValues, numTensors: counts, afterFlush: tf.memory().numTensors };
+  },
+  profile: ({ n = 1, shapes = false }) => profile(n, shapes),
+});
 runner.dispose();
-rl.close();
