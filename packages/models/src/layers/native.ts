@@ -108,6 +108,23 @@ interface ConvAttrs {
   pad: 'same' | 'valid';
 }
 
+/** tfjs-core's Conv2D attributes for a square stride, NHWC, no dilation. */
+function conv2dAttrs(strides: number, pad: 'same' | 'valid') {
+  return { strides: [strides, strides], pad, dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined };
+}
+
+/**
+ * Input gradients of conv(x, filter) (+ bias) from `dz`, the gradient at the convolution's output. Functions
+ * for every possible input: the engine calls only those of inputs on the gradient path.
+ */
+function convGradients(x: tf.Tensor4D, filter: tf.Tensor4D, dz: tf.Tensor4D, { strides, pad }: ConvAttrs) {
+  return {
+    x: () => tf.engine().runKernel('Conv2DBackpropInput', { dy: dz, filter }, { ...conv2dAttrs(strides, pad), inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
+    filter: () => conv2dFilterGradient(x, dz, filter.shape, strides, pad),
+    bias: () => tf.sum(dz, [0, 1, 2]),
+  };
+}
+
 let registered = false;
 
 /** Registers the kernels and gradients above (idempotent; called on first use). */
@@ -148,7 +165,7 @@ function ensureRegistered(): void {
       const fused = tf.getKernel('FusedConv2D', NATIVE_BACKEND);
       if (!fused) throw new Error(`${CONV2D_BIAS_RELU_KERNEL}: the '${NATIVE_BACKEND}' backend has no FusedConv2D kernel`);
       const { strides, pad } = args.attrs as unknown as ConvAttrs;
-      const attrs = { strides: [strides, strides], pad, dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined, activation: 'relu', leakyreluAlpha: 0 };
+      const attrs = { ...conv2dAttrs(strides, pad), activation: 'relu', leakyreluAlpha: 0 };
       return fused.kernelFunc({ ...args, attrs: attrs as unknown as tf.NamedAttrMap });
     },
   });
@@ -158,15 +175,9 @@ function ensureRegistered(): void {
     outputsToSave: [true],
     gradFunc: (dy, saved, attrs) => {
       const [x, filter, y] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
-      const { strides, pad } = attrs as unknown as ConvAttrs;
       // Computed once for all three input gradients; lives until the end of the backward pass.
       const dz = tf.engine().runKernel(RELU_GRAD_KERNEL, { dy: dy as tf.Tensor, y }) as tf.Tensor4D;
-      const common = { strides: [strides, strides], pad, dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined };
-      return {
-        x: () => tf.engine().runKernel('Conv2DBackpropInput', { dy: dz, filter }, { ...common, inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
-        filter: () => conv2dFilterGradient(x, dz, filter.shape, strides, pad),
-        bias: () => tf.sum(dz, [0, 1, 2]),
-      };
+      return convGradients(x, filter, dz, attrs as unknown as ConvAttrs);
     },
   });
 
@@ -175,7 +186,7 @@ function ensureRegistered(): void {
     backendName: NATIVE_BACKEND,
     kernelFunc: (args) => {
       const { strides, pad } = args.attrs as unknown as ConvAttrs;
-      const common = { strides: [strides, strides], pad, dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined };
+      const common = conv2dAttrs(strides, pad);
       const name = args.inputs.bias ? 'FusedConv2D' : 'Conv2D';
       const kernel = tf.getKernel(name, NATIVE_BACKEND);
       if (!kernel) throw new Error(`${CONV2D_KERNEL}: the '${NATIVE_BACKEND}' backend has no ${name} kernel`);
@@ -188,15 +199,7 @@ function ensureRegistered(): void {
     inputsToSave: ['x', 'filter'],
     gradFunc: (dy, saved, attrs) => {
       const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
-      const d = dy as tf.Tensor4D;
-      const { strides, pad } = attrs as unknown as ConvAttrs;
-      const common = { strides: [strides, strides], pad, dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined };
-      // Functions for every possible input; the engine calls only those of inputs on the gradient path.
-      return {
-        x: () => tf.engine().runKernel('Conv2DBackpropInput', { dy: d, filter }, { ...common, inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
-        filter: () => conv2dFilterGradient(x, d, filter.shape, strides, pad),
-        bias: () => tf.sum(d, [0, 1, 2]),
-      };
+      return convGradients(x, filter, dy as tf.Tensor4D, attrs as unknown as ConvAttrs);
     },
   });
 
@@ -317,7 +320,7 @@ export function matMulFilterGradientApplies(xShape: readonly number[], dyShape: 
  */
 export function conv2dFilterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: [number, number, number, number], strides: number, pad: 'same' | 'valid'): tf.Tensor4D {
   if (!matMulFilterGradient || x.dtype !== 'float32' || !nativeKernelsActive() || !matMulFilterGradientApplies(x.shape, dy.shape, filterShape, strides, pad)) {
-    const attrs = { strides: [strides, strides], pad, dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined, filterShape };
+    const attrs = { ...conv2dAttrs(strides, pad), filterShape };
     return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
   }
   return filterGradientByMatMul(x, dy, filterShape[0], filterShape[1], pad);
