@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { GenerationStatisticsRequest } from '../train/standing.js';
-import { intArg } from './config-options.js';
+import { positiveIntArg } from './config-options.js';
 
 /** CLI flags choosing the generator's BN statistics (`sample`, `evaluate`). */
 export interface GenerationStatisticsCliOptions {
@@ -22,8 +22,8 @@ export function addGenerationStatisticsOptions(command: Command): Command {
       '--standing-statistics',
       'generate with standing statistics (StudioGAN -std_stat): reset the BN running statistics and re-accumulate them (momentum 0.1) over K passes of random-sized batches (1…M), then generate with them',
     )
-    .option('--standing-step <K>', 'standing statistics: forward passes K (StudioGAN -std_step; default run.standingStep)', intArg('--standing-step'))
-    .option('--standing-max-batch <M>', 'standing statistics: largest batch M (StudioGAN -std_max; default run.standingMaxBatch)', intArg('--standing-max-batch'));
+    .option('--standing-step <K>', 'standing statistics: forward passes K (StudioGAN -std_step; default run.standingStep)', positiveIntArg('--standing-step'))
+    .option('--standing-max-batch <M>', 'standing statistics: largest batch M (StudioGAN -std_max; default run.standingMaxBatch)', positiveIntArg('--standing-max-batch'));
 }
 
 /** The request for `prepareLoadedGenerator` / `evaluateGenerator`. @throws Error for both --batch-statistics and --standing-statistics. */
