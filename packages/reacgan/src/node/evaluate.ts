@@ -133,15 +133,16 @@ function judgeExtractor(classifier: MnistClassifier): metrics.FeatureExtractor {
   });
 }
 
-/** Row-major float32 features gathered batch by batch (kept only when KID or PRDC needs them). */
-class FeatureStore {
+/** Row-major float32 rows gathered batch by batch: features when KID or PRDC needs them, logits for IS. */
+class RowStore {
   private readonly parts: Float32Array[] = [];
   rows = 0;
   dim = 0;
-  add(out: metrics.ExtractionResult): void {
-    this.parts.push(out.features);
-    this.rows += out.count;
-    this.dim = out.dim;
+  /** `data` holds whole rows of `dim` values. */
+  add(data: Float32Array, dim: number): void {
+    this.parts.push(data);
+    this.rows += data.length / dim;
+    this.dim = dim;
   }
   matrix(): { data: Float32Array; shape: [number, number] } {
     const all = new Float32Array(this.rows * this.dim);
@@ -225,23 +226,22 @@ export async function evaluateGenerator(loaded: LoadedGenerator, options: Evalua
   try {
     // Reference features: the split with evaluation transforms (centre crop / resize / pad; no flip).
     const realAcc = new metrics.StatisticsAccumulator({ name: 'reference features' });
-    const realStore = keepFeatures ? new FeatureStore() : null;
+    const realStore = keepFeatures ? new RowStore() : null;
     const iterator = data.createBatchIterator(reference, { batchSize, shuffle: false, dropLast: false, transforms: datasetTransforms(config, reference.imageShape, 'eval') });
     for await (const batch of iterator) {
       const x = tf.tensor4d(batch.images, batch.shape);
       const out = await extractor.extract(x, { range: [-1, 1] });
       x.dispose();
       realAcc.add(out);
-      realStore?.add(out);
+      realStore?.add(out.features, out.dim);
     }
     const numGenerated = options.numSamples ?? reference.count;
     const numClasses = config.data.numClasses;
     const labels = new Int32Array(numGenerated);
     for (let k = 0; k < numClasses; k++) labels.fill(k, Math.floor((k * numGenerated) / numClasses), Math.floor(((k + 1) * numGenerated) / numClasses));
     const fakeAcc = new metrics.StatisticsAccumulator({ name: 'generated features' });
-    const fakeStore = keepFeatures ? new FeatureStore() : null;
-    const logits: Float32Array[] = [];
-    let logitsDim = 0;
+    const fakeStore = keepFeatures ? new RowStore() : null;
+    const logits = new RowStore();
     let featureDim = 0;
     let correct = 0;
     const rng = new data.Rng(options.seed ?? 0);
@@ -253,10 +253,9 @@ export async function evaluateGenerator(loaded: LoadedGenerator, options: Evalua
       images.dispose();
       featureDim = out.dim;
       fakeAcc.add(out);
-      fakeStore?.add(out);
+      fakeStore?.add(out.features, out.dim);
       if (out.logits && out.logitsDim) {
-        if (wantIs) logits.push(out.logits);
-        logitsDim = out.logitsDim;
+        if (wantIs) logits.add(out.logits, out.logitsDim);
         if (classifier) {
           for (let i = 0; i < y.length; i++) {
             let arg = 0;
@@ -275,15 +274,9 @@ export async function evaluateGenerator(loaded: LoadedGenerator, options: Evalua
     const result: EvaluationResult['metrics'] = {};
     if (wantFid) result.fid = metrics.frechetInceptionDistance(fakeAcc.statistics(), realAcc.statistics());
     let isSplits: number | null = null;
-    if (wantIs && logits.length) {
-      const all = new Float32Array(logits.reduce((n, l) => n + l.length, 0));
-      let o = 0;
-      for (const l of logits) {
-        all.set(l, o);
-        o += l.length;
-      }
+    if (wantIs && logits.rows > 0) {
       isSplits = 1;
-      const is = metrics.inceptionScore({ data: all, shape: [all.length / logitsDim, logitsDim] }, { splits: 1, from: 'logits' });
+      const is = metrics.inceptionScore(logits.matrix(), { splits: 1, from: 'logits' });
       result.inceptionScore = { mean: is.mean, std: is.std, splits: is.splits };
     }
     let kidProtocol: EvaluationResult['protocol']['kid'] = null;
