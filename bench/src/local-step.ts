@@ -1,54 +1,21 @@
 /**
  * A bench-local ReACGAN training step built from @reacgan/models + @reacgan/losses, written to do
- * exactly what the trainer (packages/reacgan/src/train/trainer.ts) does per step, for use while the
- * trainer is not exported. `--step trainer` measures the real trainer instead.
+ * exactly what the trainer (packages/reacgan/src/train/trainer.ts) does per step (with reacgan's Adam), with
+ * per-phase timings (bench/src/phases.ts). `--step trainer` measures the real trainer instead.
  */
 import * as losses from '@reacgan/losses';
 import * as models from '@reacgan/models';
 import * as tf from '@tensorflow/tfjs-core';
+import { Adam } from 'reacgan';
 import { EMA_DECAY, LOSS, OPTIM, type BenchPreset } from './presets.js';
 import { SyntheticBatches, type StepRunner } from './step-runner.js';
-
-class LocalAdam {
-  private readonly m = new Map<string, tf.Variable>();
-  private readonly v = new Map<string, tf.Variable>();
-  private t = 0;
-  constructor(private readonly variables: Map<string, tf.Variable>) {
-    for (const [name, variable] of variables) {
-      this.m.set(name, tf.tidy(() => tf.variable(tf.zerosLike(variable), false)));
-      this.v.set(name, tf.tidy(() => tf.variable(tf.zerosLike(variable), false)));
-    }
-  }
-  apply(grads: Record<string, tf.Tensor>): void {
-    const { learningRate, beta1, beta2, epsilon } = OPTIM;
-    this.t += 1;
-    const bc1 = 1 - beta1 ** this.t;
-    const bc2 = 1 - beta2 ** this.t;
-    for (const [name, grad] of Object.entries(grads)) {
-      const variable = this.variables.get(name)!;
-      const m = this.m.get(name)!;
-      const v = this.v.get(name)!;
-      tf.tidy(() => {
-        const newM = tf.add(tf.mul(m, beta1), tf.mul(grad, 1 - beta1));
-        const newV = tf.add(tf.mul(v, beta2), tf.mul(tf.square(grad), 1 - beta2));
-        m.assign(newM);
-        v.assign(newV);
-        const denom = tf.add(tf.div(tf.sqrt(newV), Math.sqrt(bc2)), epsilon);
-        variable.assign(tf.sub(variable, tf.mul(tf.div(newM, denom), learningRate / bc1)));
-      });
-    }
-  }
-  dispose(): void {
-    tf.dispose([...this.m.values(), ...this.v.values()]);
-  }
-}
 
 export class LocalStep implements StepRunner {
   readonly generator: models.Generator;
   readonly discriminator: models.Discriminator;
   private readonly ema: models.Generator;
-  private readonly optG: LocalAdam;
-  private readonly optD: LocalAdam;
+  private readonly optG: Adam;
+  private readonly optD: Adam;
   private readonly gParams: Map<string, tf.Variable>;
   private readonly dParams: Map<string, tf.Variable>;
   private readonly batches: SyntheticBatches;
@@ -65,8 +32,9 @@ export class LocalStep implements StepRunner {
     this.ema.loadStateDict(this.generator.stateDict());
     this.gParams = this.generator.namedParameters();
     this.dParams = this.discriminator.namedParameters();
-    this.optG = new LocalAdam(this.gParams);
-    this.optD = new LocalAdam(this.dParams);
+    // reacgan's Adam, as the trainer uses it (flat moment buffers, StudioGAN's ε).
+    this.optG = new Adam(this.gParams, OPTIM);
+    this.optD = new Adam(this.dParams, OPTIM);
     this.batches = new SyntheticBatches(preset, batchSize, seed);
   }
 
@@ -85,10 +53,10 @@ export class LocalStep implements StepRunner {
     const batch = (await this.batches.next()).value as { images: Float32Array; labels: Int32Array; shape: [number, number, number, number] };
     const fakeD = this.batches.sampleFake(this.generator.zDim);
     const dGrads = this.discriminatorGrads(batch, fakeD);
-    this.optD.apply(dGrads);
+    this.optD.applyGradients(dGrads);
     tf.dispose(Object.values(dGrads));
     const gGrads = this.generatorGrads(this.batches.sampleFake(this.generator.zDim));
-    this.optG.apply(gGrads);
+    this.optG.applyGradients(gGrads);
     tf.dispose(Object.values(gGrads));
     this.updateEma();
     return [];
@@ -165,10 +133,10 @@ export class LocalStep implements StepRunner {
       );
       const dGrads = time('D update grads', () => this.discriminatorGrads(batch, fake, xFake));
       xFake.dispose();
-      time('Adam D', () => this.optD.apply(dGrads));
+      time('Adam D', () => this.optD.applyGradients(dGrads));
       tf.dispose(Object.values(dGrads));
       const gGrads = time('G update grads', () => this.generatorGrads(this.batches.sampleFake(zDim)));
-      time('Adam G', () => this.optG.apply(gGrads));
+      time('Adam G', () => this.optG.applyGradients(gGrads));
       tf.dispose(Object.values(gGrads));
       time('EMA', () => this.updateEma());
       out['whole step'].push(performance.now() - t0);
