@@ -43,8 +43,7 @@ export function patchModelsBatchNorm(models: typeof Models): string[] {
   const cbnApply = cbnProto.apply;
   cbnProto.apply = function (this: Models.ConditionalBatchNorm2d, x: tf.Tensor4D, labels: tf.Tensor1D, ctx: Ctx): tf.Tensor4D {
     if (!ctx.batchStatistics || ctx.standing) return cbnApply.call(this, x, labels, ctx);
-    const gain = this.embed0.apply(labels, ctx);
-    const bias = this.embed1.apply(labels, ctx);
+    const { gain, bias } = this.modulation(labels, ctx);
     return modulate(x, normalized(this.bn, x, ctx, null, null), gain, bias);
   };
   const bigProto = models.BigGANConditionalBatchNorm2d.prototype;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MODEL_CONFIG, ModelConfigError, validateModelConfig } from './config.js';
+import { createGenerator } from './create.js';
 
 describe('validateModelConfig', () => {
   it("fills StudioGAN v0.3.0's MODEL defaults", () => {
@@ -46,5 +47,24 @@ describe('validateModelConfig', () => {
     expect(() => validateModelConfig({ resnetBadInit: 1 } as never)).toThrow(ModelConfigError);
     expect(validateModelConfig({ backbone: 'deep_conv', gConvDim: 'N/A', dConvDim: 'N/A' }).gConvDim).toBe('N/A');
     expect(() => validateModelConfig({ gConvDim: 'N/A' })).toThrow(/gConvDim: expected a positive integer for the 'resnet' backbone/);
+  });
+
+  it("gCbnLayout: v0.3.0's cBN keys by default, StudioGAN master's with 'linear' (same parameter count)", () => {
+    expect(validateModelConfig({}).gCbnLayout).toBe('embed');
+    expect(() => validateModelConfig({ gCbnLayout: 'gain' as never })).toThrow(/gCbnLayout: expected one of 'embed', 'linear', received 'gain'/);
+    for (const backbone of ['deep_conv', 'resnet'] as const) {
+      const base = { backbone, gCondMtd: 'cBN', applyGSn: true, gConvDim: backbone === 'resnet' ? 8 : 4 } as const;
+      const data = { imgSize: 32, imgChannels: 3, numClasses: 10, initialize: false };
+      const v030 = createGenerator(base, data);
+      const master = createGenerator({ ...base, gCbnLayout: 'linear' }, data);
+      const cbn = (G: typeof v030) => [...G.stateDict()].filter(([k]) => /\.bn[0-9]\.(embed|gain|bias)/.test(k)).slice(0, 3).map(([k, v]) => [k, v.shape]);
+      const bn = backbone === 'resnet' ? 'bn1' : 'bn0';
+      const c = backbone === 'resnet' ? 32 : 16;
+      expect(cbn(v030)).toEqual([[`blocks.0.0.${bn}.embed0.weight_orig`, [10, c]], [`blocks.0.0.${bn}.embed0.weight_u`, [10]], [`blocks.0.0.${bn}.embed0.weight_v`, [c]]]);
+      expect(cbn(master)).toEqual([[`blocks.0.0.${bn}.gain.weight_orig`, [c, 10]], [`blocks.0.0.${bn}.gain.weight_u`, [c]], [`blocks.0.0.${bn}.gain.weight_v`, [10]]]);
+      expect(master.numParameters()).toBe(v030.numParameters());
+      v030.dispose();
+      master.dispose();
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { INIT_METHODS, type InitMethod } from './init.js';
+import type { ConditionalBatchNormLayout } from './layers/batch-norm.js';
 import { ACTIVATIONS, type ActivationName } from './layers/ops.js';
 
 /** `MODEL.backbone` values this package builds. */
@@ -23,6 +24,14 @@ export type NotApplicable = 'N/A';
 export interface ModelConfig {
   backbone: Backbone;
   gCondMtd: GeneratorConditioning;
+  /**
+   * Not a StudioGAN key: which StudioGAN version's parameter layout the class-conditional BN of the
+   * `deep_conv` and `resnet` generators uses (`gCondMtd: 'cBN'`): 'embed' (v0.3.0, default:
+   * `bnK.embed0/embed1`, Embedding [numClasses, C]) or 'linear' (StudioGAN ≥ commit 43b43f1 of
+   * 2022-01-25, i.e. master: `bnK.gain/bias`, Linear [C, numClasses] on the one-hot label). See
+   * {@link ConditionalBatchNormLayout}. `big_resnet` has one layout in every version and ignores it.
+   */
+  gCbnLayout: ConditionalBatchNormLayout;
   dCondMtd: DiscriminatorConditioning;
   auxClsType: AuxiliaryClassifierType;
   /** L2-normalise `embed` and `proxy` (2C, D2DCE) or `h` (AC). */
@@ -69,6 +78,7 @@ export type ModelConfigInput = Partial<Omit<ModelConfig, 'attnGLoc' | 'attnDLoc'
 export const DEFAULT_MODEL_CONFIG: Readonly<ModelConfig> = Object.freeze({
   backbone: 'resnet',
   gCondMtd: 'W/O',
+  gCbnLayout: 'embed',
   dCondMtd: 'W/O',
   auxClsType: 'W/O',
   normalizeDEmbed: false,
@@ -168,6 +178,7 @@ export function validateModelConfig(input: ModelConfigInput = {}): ModelConfig {
   if (merged.dCondMtd === 'SPD') errors.add('dCondMtd', "one of the non-StyleGAN methods ('SPD' is StyleGAN2-only)", merged.dCondMtd);
   else oneOf('dCondMtd', D_COND);
   oneOf('auxClsType', AUX);
+  oneOf('gCbnLayout', ['embed', 'linear']);
   for (const key of ['normalizeDEmbed', 'applyGSn', 'applyDSn', 'applyAttn', 'applyGEma']) bool(key);
   oneOf('gActFn', ACTIVATIONS);
   oneOf('dActFn', ACTIVATIONS);

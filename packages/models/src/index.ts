@@ -49,6 +49,7 @@ export {
   BatchNorm2d,
   BigGANConditionalBatchNorm2d,
   ConditionalBatchNorm2d,
+  type ConditionalBatchNormLayout,
 } from './layers/batch-norm.js';
 export { SelfAttention } from './layers/self-attention.js';
 export {
@@ -90,6 +91,10 @@ export {
   toStudioganStateDict,
   type LayoutTransform,
   type StudioganKeyMapping,
+  diffStudioganStateDict,
+  type StudioganStateDictDiff,
+  type StudioganStateValue,
+  type TorchTensorData,
 } from './studiogan-map.js';
 export {
   CHECKPOINT_FORMAT,

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BatchNorm2d, ConditionalBatchNorm2d } from '../layers/batch-norm.js';
+import { BatchNorm2d, ConditionalBatchNorm2d, type ConditionalBatchNormLayout } from '../layers/batch-norm.js';
 import type { ForwardContext } from '../layers/context.js';
 import { activation } from '../layers/ops.js';
 import { SelfAttention } from '../layers/self-attention.js';
@@ -27,11 +27,19 @@ class DeepConvGenBlock extends Module {
   readonly deconv0: ConvTranspose2d;
   readonly bn0: GenAffine;
 
-  constructor(name: string, inChannels: number, outChannels: number, conditional: boolean, numClasses: number, options: WeightLayerOptions) {
+  constructor(
+    name: string,
+    inChannels: number,
+    outChannels: number,
+    conditional: boolean,
+    numClasses: number,
+    options: WeightLayerOptions,
+    cbnLayout: ConditionalBatchNormLayout,
+  ) {
     super(name);
     this.deconv0 = this.addModule('deconv0', new ConvTranspose2d('deconv0', inChannels, outChannels, { kernelSize: 4, stride: 2, padding: 1 }, true, options));
     this.bn0 = conditional
-      ? { kind: 'cbn', bn: this.addModule('bn0', new ConditionalBatchNorm2d('bn0', numClasses, outChannels, options)) }
+      ? { kind: 'cbn', bn: this.addModule('bn0', new ConditionalBatchNorm2d('bn0', numClasses, outChannels, options, cbnLayout)) }
       : { kind: 'bn', bn: this.addModule('bn0', new BatchNorm2d('bn0', outChannels)) };
   }
 
@@ -62,7 +70,7 @@ export class DeepConvGenerator extends Generator {
     this.blocks = this.addModule('blocks', new ModuleList('blocks'));
     const conditional = config.gCondMtd === 'cBN';
     for (let i = 0; i < inDims.length; i++) {
-      this.blocks.push(new ModuleList(String(this.blocks.length), [new DeepConvGenBlock('0', inDims[i], outDims[i], conditional, data.numClasses, options)]));
+      this.blocks.push(new ModuleList(String(this.blocks.length), [new DeepConvGenBlock('0', inDims[i], outDims[i], conditional, data.numClasses, options, config.gCbnLayout)]));
       if (config.applyAttn && config.attnGLoc.includes(i + 1)) {
         this.blocks.push(new ModuleList(String(this.blocks.length), [new SelfAttention('0', outDims[i], options)]));
       }

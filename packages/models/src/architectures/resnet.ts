@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BatchNorm2d, BigGANConditionalBatchNorm2d, ConditionalBatchNorm2d } from '../layers/batch-norm.js';
+import { BatchNorm2d, BigGANConditionalBatchNorm2d, ConditionalBatchNorm2d, type ConditionalBatchNormLayout } from '../layers/batch-norm.js';
 import type { ForwardContext } from '../layers/context.js';
 import { activation, averagePool2x, upsampleNearest2x, type ActivationName } from '../layers/ops.js';
 import { SelfAttention } from '../layers/self-attention.js';
@@ -13,7 +13,7 @@ import { resnetTables } from './channel-tables.js';
  * StudioGAN's ResNet (SNGAN-style, `src/models/resnet.py`) and BigGAN (`src/models/big_resnet.py`)
  * backbones, v0.3.0. Their discriminators are identical; the generators differ in conditioning:
  * - resnet: the whole z feeds linear0; cBN is `ConditionalBatchNorm2d` (per-class gain/bias
- *   tables, i.e. linears on the one-hot label);
+ *   tables, i.e. linears on the one-hot label; `gCbnLayout` picks v0.3.0's or master's parameters);
  * - big_resnet: hierarchical z — z splits into (blocks + 1) chunks, chunk 0 feeds linear0 and
  *   block k's two cBNs read concat(shared(y), chunk k+1), with `shared` a plain class embedding
  *   [C, gSharedDim]; cBN is `BigGANConditionalBatchNorm2d`.
@@ -40,7 +40,15 @@ class ResNetGenBlock extends Module {
   readonly conv2d1: Conv2d;
   readonly conv2d2: Conv2d;
 
-  constructor(name: string, inChannels: number, outChannels: number, norm: 'bn' | 'cbn' | 'biggan', conditionDim: number, options: WeightLayerOptions) {
+  constructor(
+    name: string,
+    inChannels: number,
+    outChannels: number,
+    norm: 'bn' | 'cbn' | 'biggan',
+    conditionDim: number,
+    options: WeightLayerOptions,
+    cbnLayout: ConditionalBatchNormLayout,
+  ) {
     super(name);
     if (norm === 'bn') {
       this.norm = {
@@ -51,8 +59,8 @@ class ResNetGenBlock extends Module {
     } else if (norm === 'cbn') {
       this.norm = {
         kind: 'cbn',
-        bn1: this.addModule('bn1', new ConditionalBatchNorm2d('bn1', conditionDim, inChannels, options)),
-        bn2: this.addModule('bn2', new ConditionalBatchNorm2d('bn2', conditionDim, outChannels, options)),
+        bn1: this.addModule('bn1', new ConditionalBatchNorm2d('bn1', conditionDim, inChannels, options, cbnLayout)),
+        bn2: this.addModule('bn2', new ConditionalBatchNorm2d('bn2', conditionDim, outChannels, options, cbnLayout)),
       };
     } else {
       this.norm = {
@@ -122,7 +130,7 @@ export class ResNetGenerator extends Generator {
     const conditionDim = this.hierarchical ? this.chunkSize + sharedDim : data.numClasses;
     this.blocks = this.addModule('blocks', new ModuleList('blocks'));
     for (let i = 0; i < numBlocks; i++) {
-      this.blocks.push(new ModuleList(String(this.blocks.length), [new ResNetGenBlock('0', inDims[i], outDims[i], norm, conditionDim, options)]));
+      this.blocks.push(new ModuleList(String(this.blocks.length), [new ResNetGenBlock('0', inDims[i], outDims[i], norm, conditionDim, options, config.gCbnLayout)]));
       if (config.applyAttn && config.attnGLoc.includes(i + 1)) {
         this.blocks.push(new ModuleList(String(this.blocks.length), [new SelfAttention('0', outDims[i], options)]));
       }

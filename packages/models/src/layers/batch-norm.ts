@@ -126,30 +126,65 @@ export class BatchNorm2d extends Module {
 }
 
 /**
+ * Parameter layout of the class-conditional batch norm of StudioGAN's DCGAN and ResNet generators,
+ * which changed in StudioGAN commit 43b43f1 (2022-01-25):
+ * - `'embed'` (v0.3.0, the ReACGAN paper's code): `bnK.embed0` / `bnK.embed1` = Embedding
+ *   [numClasses, C] (`sn_embedding` with `apply_g_sn`: spectral norm of the [numClasses, C] table,
+ *   u over classes);
+ * - `'linear'` (master): `bnK.gain` / `bnK.bias` = Linear on the one-hot label without bias, weight
+ *   [C, numClasses] (`snlinear` with `apply_g_sn`: spectral norm of the [C, numClasses] matrix, u over
+ *   features).
+ * Without spectral norm the two are the same map (weight transposed). With it, σ is the same but the
+ * power iteration runs on Wᵀ instead of W, so the stored u/v differ (swapped) and a sampling-mode forward
+ * (one iteration) gives slightly different σ (≈ 1e-3 on images); a checkpoint is reproduced exactly
+ * only in its own layout.
+ */
+export type ConditionalBatchNormLayout = 'embed' | 'linear';
+
+/**
  * Class-conditional batch norm of StudioGAN's DCGAN and ResNet backbones
- * (`src/utils/ops.py:ConditionalBatchNorm2d`): out = BN(x)·(1 + embed0(y)) + embed1(y), with BN
- * without affine (eps 1e-4, momentum 0.1) and two class embeddings [C, features] (spectral norm
- * when `apply_g_sn`). A lookup in an embedding equals a bias-free linear layer on the one-hot
- * label. Running statistics are shared by all classes. A standalone layer starts with zero
- * tables (exactly BN without affine); inside the networks the tables get StudioGAN's `g_init`.
+ * (`src/utils/ops.py:ConditionalBatchNorm2d`): out = BN(x)·(1 + gain(y)) + bias(y), with BN
+ * without affine (eps 1e-4, momentum 0.1) and two per-class maps to [features] (spectral norm when
+ * `apply_g_sn`), in either of StudioGAN's layouts ({@link ConditionalBatchNormLayout}): class
+ * embeddings `embed0` / `embed1` (v0.3.0) or linears on the one-hot label `gain` / `bias` (master).
+ * Running statistics are shared by all classes. A standalone layer starts with zero tables (exactly BN
+ * without affine); inside the networks the tables get StudioGAN's `g_init`.
  */
 export class ConditionalBatchNorm2d extends Module {
   readonly bn: BatchNorm2d;
-  readonly embed0: Embedding;
-  readonly embed1: Embedding;
+  readonly layout: ConditionalBatchNormLayout;
+  readonly numClasses: number;
+  /** The gain map: `embed0` (Embedding [numClasses, C]) or `gain` (Linear, weight [C, numClasses]). */
+  readonly gain: Embedding | Linear;
+  /** The bias map: `embed1` or `bias`, as {@link gain}. */
+  readonly bias: Embedding | Linear;
 
-  constructor(name: string, numClasses: number, numFeatures: number, layerOptions: Partial<WeightLayerOptions> = {}) {
+  constructor(name: string, numClasses: number, numFeatures: number, layerOptions: Partial<WeightLayerOptions> = {}, layout: ConditionalBatchNormLayout = 'embed') {
     super(name);
+    if (layout !== 'embed' && layout !== 'linear') throw new Error(`ConditionalBatchNorm2d: layout must be 'embed' or 'linear', received ${String(layout)}`);
     const options = conditionalOptions(layerOptions);
+    this.layout = layout;
+    this.numClasses = numClasses;
     this.bn = this.addModule('bn', new BatchNorm2d('bn', numFeatures, { affine: false }));
-    this.embed0 = this.addModule('embed0', new Embedding('embed0', numClasses, numFeatures, options));
-    this.embed1 = this.addModule('embed1', new Embedding('embed1', numClasses, numFeatures, options));
+    if (layout === 'embed') {
+      this.gain = this.addModule('embed0', new Embedding('embed0', numClasses, numFeatures, options));
+      this.bias = this.addModule('embed1', new Embedding('embed1', numClasses, numFeatures, options));
+    } else {
+      this.gain = this.addModule('gain', new Linear('gain', numClasses, numFeatures, false, options));
+      this.bias = this.addModule('bias', new Linear('bias', numClasses, numFeatures, false, options));
+    }
+  }
+
+  /** The per-sample gain and bias [N, C] for labels int32 [N] (before the 1 + gain). Call inside tf.tidy. */
+  modulation(labels: tf.Tensor1D, ctx: ForwardContext): { gain: tf.Tensor2D; bias: tf.Tensor2D } {
+    if (this.gain instanceof Embedding) return { gain: this.gain.apply(labels, ctx), bias: (this.bias as Embedding).apply(labels, ctx) };
+    const oneHot = tf.cast(tf.oneHot(labels, this.numClasses), 'float32') as tf.Tensor2D;
+    return { gain: this.gain.apply(oneHot, ctx), bias: (this.bias as Linear).apply(oneHot, ctx) };
   }
 
   /** x [N, H, W, C], labels int32 [N]. Call inside tf.tidy. */
   apply(x: tf.Tensor4D, labels: tf.Tensor1D, ctx: ForwardContext): tf.Tensor4D {
-    const gain = this.embed0.apply(labels, ctx);
-    const bias = this.embed1.apply(labels, ctx);
+    const { gain, bias } = this.modulation(labels, ctx);
     return modulate(this.bn, x, gain, bias, ctx);
   }
 }

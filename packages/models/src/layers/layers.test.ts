@@ -193,12 +193,42 @@ describe('batch norm and conditional batch norm (C18)', () => {
     expect(cbn.bn.runningMean).toBeAllclose(mean.map((m) => 0.1 * m), { rtol: 1e-4, atol: 1e-5 });
     expect(cbn.bn.runningVar).toBeAllclose(varUnbiased.map((v) => 0.9 + 0.1 * v), { rtol: 1e-4, atol: 1e-5 });
     expect(cbn.bn.numBatchesTracked.dataSync()[0]).toBe(1);
-    const gain = (cbn.embed0.weight.arraySync() as number[][])[3];
-    const bias = (cbn.embed1.weight.arraySync() as number[][])[3];
+    const gain = (cbn.gain.weight.arraySync() as number[][])[3];
+    const bias = (cbn.bias.weight.arraySync() as number[][])[3];
     const expected = values.map((p) => p.map((v, c) => ((v - mean[c]) / Math.sqrt(varBiased[c] + 1e-4)) * (1 + gain[c]) + bias[c]));
     expect(y).toBeAllclose(expected, { rtol: 1e-4, atol: 1e-4 });
     tf.dispose([input, labels, y]);
     cbn.dispose();
+  });
+
+  it("StudioGAN master's layout ('linear': gain/bias Linear [C, classes] on the one-hot label) equals v0.3.0's ('embed') with the tables transposed", () => {
+    const embed = new ConditionalBatchNorm2d('cbn', 5, 16, { init: 'N02', rng: new SeededRandom(4) });
+    const linear = new ConditionalBatchNorm2d('cbn', 5, 16, { init: 'N02', rng: new SeededRandom(9) }, 'linear');
+    expect([...linear.stateDict()].map(([k, v]) => [k, v.shape])).toEqual([
+      ['bn.running_mean', [16]],
+      ['bn.running_var', [16]],
+      ['bn.num_batches_tracked', []],
+      ['gain.weight', [16, 5]],
+      ['bias.weight', [16, 5]],
+    ]);
+    linear.gain.weight.assign(tf.transpose(embed.gain.weight));
+    linear.bias.weight.assign(tf.transpose(embed.bias.weight));
+    const input = x();
+    const labels = tf.tensor1d([0, 4, 2, 2, 1, 3], 'int32');
+    const [a, b] = tf.tidy(() => [embed.apply(input, labels, TRAIN), linear.apply(input, labels, TRAIN)]);
+    expect(b).toBeAllclose(a, { rtol: 0, atol: 1e-6 });
+    tf.dispose([input, labels, a, b]);
+    embed.dispose();
+    linear.dispose();
+    // With spectral norm: StudioGAN's snlinear keys, u over the C features and v over the classes.
+    const sn = new ConditionalBatchNorm2d('cbn', 5, 16, { spectralNorm: true, init: 'ortho', rng: new SeededRandom(1) }, 'linear');
+    expect([...sn.stateDict()].filter(([k]) => k.startsWith('gain.')).map(([k, v]) => [k, v.shape])).toEqual([
+      ['gain.weight_orig', [16, 5]],
+      ['gain.weight_u', [16]],
+      ['gain.weight_v', [5]],
+    ]);
+    sn.dispose();
+    expect(() => new ConditionalBatchNorm2d('cbn', 5, 16, {}, 'table' as never)).toThrow(/layout must be 'embed' or 'linear', received table/);
   });
 
   it('train-mode BN with batch 1 and 1×1 spatial size outputs β (no NaN; eps applied)', () => {
