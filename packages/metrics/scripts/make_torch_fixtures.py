@@ -8,7 +8,13 @@ data.pkl + data/<key> entries) with pickle protocols 2 and 4, the legacy format
 (_use_new_zipfile_serialization=False: sequential pickles + raw storages), storages shared between
 tensors with offsets and non-contiguous strides (_rebuild_tensor_v2), nn.Parameter
 (_rebuild_parameter), nested checkpoints, 0-d and empty tensors, and the dtypes float32/64/16,
-bfloat16, int64/32/16/8, uint8 and bool.
+bfloat16, int64/32/16/8, uint8 and bool; and a training checkpoint shaped like StudioGAN's D file
+(zip_training_state.pt): an OrderedDict state_dict with `_metadata` (spectral norm and batch norm
+versions), an Adam optimizer state_dict after two steps (`state` keyed by parameter index, per-parameter
+`step`, `param_groups`), NumPy scalars (float64 as StudioGAN's `best_fid`, float32, int64, bool; pickled
+as numpy.core.multiarray.scalar(numpy.dtype, bytes), the bytes as _codecs.encode under protocol 2),
+Python ints, floats, strings and None. (Not StudioGAN's code: the StudioGAN-written files are made by
+packages/models/scripts/studiogan_fixtures.py.)
 """
 import collections
 import json
@@ -60,6 +66,49 @@ def state_nested():
     return {"state_dict": lin.state_dict(), "params": params, "epoch": 3, "meta": {"name": "tiny", "ok": True}}
 
 
+def state_training():
+    import numpy as np
+
+    net = torch.nn.Sequential(torch.nn.utils.spectral_norm(torch.nn.Linear(3, 4)), torch.nn.BatchNorm1d(4))
+    opt = torch.optim.Adam(net.parameters(), lr=2e-4, betas=(0.0, 0.999), eps=1e-6)
+    for _ in range(2):
+        opt.zero_grad()
+        net(torch.randn(5, 3, generator=g)).square().sum().backward()
+        opt.step()
+    return {
+        "state_dict": net.state_dict(),
+        "optimizer": opt.state_dict(),
+        "seed": 0,
+        "run_name": "CIFAR10-ReACGAN-train-2022_01_26_10_50_05",
+        "step": 100000,
+        "big": 2 ** 40,
+        "best_fid": np.float64(8.206475019455),
+        "f32": np.float32(0.25),
+        "i64": np.int64(-(2 ** 40)),
+        "flag": np.bool_(True),
+        "aa_p": 0.0,
+        "best_fid_ckpt": None,
+        "lecam_emas": {"G_loss": 7777, "decay": 0.9},
+    }
+
+
+def json_value(v):
+    import numpy as np
+
+    if isinstance(v, torch.Tensor):
+        return describe(v)
+    if isinstance(v, dict):
+        out = {str(k): json_value(x) for k, x in v.items()}
+        if getattr(v, "_metadata", None) is not None:
+            out["__metadata__"] = json_value(dict(v._metadata))
+        return out
+    if isinstance(v, (list, tuple)):
+        return [json_value(x) for x in v]
+    if isinstance(v, np.generic):
+        return {"numpy": str(v.dtype), "value": v.item()}
+    return v
+
+
 def describe(t):
     t = t.detach()
     dtype = str(t.dtype).replace("torch.", "")
@@ -84,13 +133,16 @@ cases = [
     ("legacy_views.pt", state_views, dict(_use_new_zipfile_serialization=False)),
     ("zip_nested.pt", state_nested, dict()),
     ("legacy_nested.pt", state_nested, dict(_use_new_zipfile_serialization=False)),
+    ("zip_training_state.pt", state_training, dict()),
 ]
 for name, make, kwargs in cases:
     torch.manual_seed(0)
     g.manual_seed(1234)
     obj = make()
     torch.save(obj, os.path.join(out, name), **kwargs)
-    if "state_dict" in obj:
+    if name == "zip_training_state.pt":
+        expected[name] = {"tree": json_value(obj)}
+    elif "state_dict" in obj:
         tensors = {f"state_dict.{k}": describe(v) for k, v in obj["state_dict"].items()}
         tensors.update({f"params.{k}": describe(v) for k, v in obj["params"].items()})
         expected[name] = {"tensors": tensors, "epoch": obj["epoch"], "meta": obj["meta"]}

@@ -2,10 +2,11 @@ import fs from 'node:fs';
 import { loadFixture } from '@reacgan/testkit';
 import { unzipSync, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { isTorchTensor, readTorchCheckpoint, readTorchStateDict, TorchCheckpointError, type TorchTensor } from './read-checkpoint.js';
+import { isTorchTensor, readTorchCheckpoint, readTorchStateDict, TorchCheckpointError, TorchOrderedDict, type TorchTensor } from './read-checkpoint.js';
 
 // Fixtures: scripts/make_torch_fixtures.py (torch.save of small state dicts in both formats).
-type Expected = Record<string, { tensors: Record<string, { dtype: string; shape: number[]; values: (number | string)[] }>; epoch?: number; meta?: object }>;
+type TensorJson = { dtype: string; shape: number[]; values: (number | string)[] };
+type Expected = Record<string, { tensors: Record<string, TensorJson>; epoch?: number; meta?: object; tree?: unknown }>;
 const expected = loadFixture<Expected & { provenance: object }>(import.meta.url, '__fixtures__/expected.json');
 const read = (name: string): Uint8Array => new Uint8Array(fs.readFileSync(new URL(`./__fixtures__/${name}`, import.meta.url)));
 
@@ -14,7 +15,7 @@ function values(t: TorchTensor): (number | string)[] {
 }
 
 describe('readTorchStateDict', () => {
-  const files = Object.keys(expected).filter((k) => k !== 'provenance');
+  const files = Object.keys(expected).filter((k) => k !== 'provenance' && !expected[k].tree);
   it.each(files)('%s decodes to the tensors torch saved (dtype, shape, values)', (file) => {
     const exp = expected[file];
     const sd = readTorchStateDict(read(file), file.includes('nested') ? { key: 'state_dict' } : {});
@@ -51,6 +52,42 @@ describe('readTorchStateDict', () => {
       // Without a key, the state_dict entry is found automatically; nested dicts are flattened.
       expect([...readTorchStateDict(read(file)).keys()]).toEqual(['weight', 'bias']);
     }
+  });
+
+  it("decodes a training checkpoint like StudioGAN's D file: OrderedDict _metadata, Adam state, numpy scalars, ints, None", () => {
+    const root = readTorchCheckpoint(read('zip_training_state.pt'));
+    /** The decoded value in the JSON form the fixture script writes (tensors described, numpy scalars as {numpy, value}). */
+    const asJson = (v: unknown, key = ''): unknown => {
+      if (isTorchTensor(v)) return { dtype: v.dtype, shape: v.shape, values: values(v) };
+      if (v instanceof Map) {
+        const out: Record<string, unknown> = {};
+        for (const [k, x] of v) out[String(k)] = asJson(x, String(k));
+        if (v instanceof TorchOrderedDict && v.metadata !== undefined) out.__metadata__ = asJson(v.metadata);
+        return out;
+      }
+      if (Array.isArray(v)) return v.map((x) => asJson(x));
+      if (typeof v === 'bigint') return Number(v);
+      return v;
+    };
+    const tree = expected['zip_training_state.pt'].tree as Record<string, unknown>;
+    // numpy scalars decode to plain JS values; the fixture records their numpy dtype next to the value.
+    const numpy = Object.fromEntries(Object.entries(tree).filter(([, v]) => (v as { numpy?: string } | null)?.numpy));
+    const plain = Object.fromEntries(Object.entries(tree).map(([k, v]) => [k, k in numpy ? (v as { value: unknown }).value : v]));
+    expect(Object.keys(numpy).sort()).toEqual(['best_fid', 'f32', 'flag', 'i64']);
+    expect(asJson(root)).toEqual(plain);
+    const map = root as Map<string, unknown>;
+    expect(map.get('best_fid')).toBe(8.206475019455);
+    expect(map.get('i64')).toBe(-(2 ** 40));
+    expect(map.get('flag')).toBe(true);
+    const sd = map.get('state_dict');
+    expect(sd).toBeInstanceOf(TorchOrderedDict);
+    // _metadata is an OrderedDict too: module name → versions (its content is compared through asJson above).
+    expect(asJson((sd as TorchOrderedDict).metadata)).toEqual({ '': { version: 1 }, '0': { version: 1, spectral_norm: { 'weight.version': 1 } }, '1': { version: 2 } });
+    // The optimizer: state keyed by parameter index (numbers), per-parameter step as a 0-d float tensor (torch ≥ 1.12).
+    const optimizer = map.get('optimizer') as Map<string, unknown>;
+    const state = optimizer.get('state') as Map<number, Map<string, unknown>>;
+    expect([...state.keys()]).toEqual([0, 1, 2, 3]);
+    expect((state.get(0)!.get('step') as TorchTensor).shape).toEqual([]);
   });
 
   it('rejects files that are not checkpoints, missing storages and unknown keys with clear errors', () => {

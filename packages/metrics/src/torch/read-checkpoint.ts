@@ -12,6 +12,13 @@
  *   version, sys info, the object (persistent ids `('storage', T, key, location, numel, view)`), the
  *   list of storage keys — then per key an int64 element count followed by the raw bytes.
  *
+ * Besides tensors, the pickles of training checkpoints (StudioGAN's `model=D-…pth` for instance) hold
+ * `collections.OrderedDict` state dicts with a `_metadata` attribute (set by BUILD), optimizer state
+ * (`state` keyed by parameter index, `param_groups`), and NumPy scalars (`numpy.core.multiarray.scalar(
+ * numpy.dtype(…), bytes)`, e.g. StudioGAN's `best_fid`, a numpy.float64); protocol-2 pickles spell
+ * `bytes` as `_codecs.encode(str, 'latin1')`. Each is decoded from its data by a function written here:
+ * no constructor named by the file is ever called.
+ *
  * Zip parsing uses fflate; pickle parsing uses pickleparser, whose `persistentResolver`,
  * `nameResolver` and exported `BufferReader` give the hooks torch needs (persistent_load, the
  * `torch._utils` rebuild functions, and reading several pickles from one stream).
@@ -42,6 +49,28 @@ const STORAGE_TYPES: Record<string, { dtype: TorchDtype; bytes: number }> = {
   BoolStorage: { dtype: 'bool', bytes: 1 },
 };
 
+/**
+ * A `collections.OrderedDict` of the file (e.g. a `state_dict()`): a Map in the file's order, plus the
+ * `_metadata` attribute PyTorch attaches to state dicts (module name → `{version, …}`; undefined when absent).
+ */
+export class TorchOrderedDict<K = unknown, V = unknown> extends Map<K, V> {
+  metadata: unknown = undefined;
+
+  /** pickle BUILD: Python sets the instance dict (`{'_metadata': …}`) on the OrderedDict. */
+  __setstate__(state: unknown): void {
+    if (state instanceof Map && state.has('_metadata')) this.metadata = state.get('_metadata');
+  }
+}
+
+/** `numpy.dtype` as pickled: its type string ('f8', 'i8', …) and, once BUILD ran, its byte order. */
+class NumpyDtype {
+  byteorder = '<';
+  constructor(readonly spec: string) {}
+  __setstate__(state: unknown): void {
+    if (Array.isArray(state) && typeof state[1] === 'string') this.byteorder = state[1];
+  }
+}
+
 /** Error for unreadable or unsupported checkpoint content. */
 export class TorchCheckpointError extends Error {
   override name = 'TorchCheckpointError';
@@ -70,10 +99,11 @@ class StorageRef {
 const LEGACY_MAGIC_PICKLE = Uint8Array.from([0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e]);
 
 /**
- * Decodes a `torch.save` file to plain JS: dicts → Map, lists/tuples → arrays, tensors and
- * nn.Parameters → {@link TorchTensor}. Only the classes checkpoints need are understood (tensors,
- * parameters, OrderedDict, torch dtypes/devices); any other global becomes an inert placeholder
- * object — nothing from the file is ever executed.
+ * Decodes a `torch.save` file to plain JS: dicts → Map (OrderedDict → {@link TorchOrderedDict}, with its
+ * `_metadata`), lists/tuples → arrays, tensors and nn.Parameters → {@link TorchTensor}, NumPy scalars →
+ * number (or BigInt / boolean), Python ints → number (BigInt beyond 2^53). Only the classes checkpoints need
+ * are understood (tensors, parameters, OrderedDict, torch dtypes/devices, numpy scalars and dtypes); any other
+ * global becomes an inert placeholder object — nothing from the file is ever executed.
  * @throws TorchCheckpointError for files that are neither format, missing storages, big-endian data,
  *   or unsupported storage types.
  */
@@ -199,10 +229,19 @@ function makeParser(persistentLoad: (pid: unknown) => StorageRef): InstanceType<
   registry.register('torch._utils', '_rebuild_parameter', (data: unknown) => data);
   registry.register('torch._utils', '_rebuild_parameter_with_state', (data: unknown) => data);
   registry.register('collections', 'OrderedDict', (items?: unknown) => {
-    const map = new Map<unknown, unknown>();
+    const map = new TorchOrderedDict<unknown, unknown>();
     if (Array.isArray(items)) for (const pair of items) if (Array.isArray(pair)) map.set(pair[0], pair[1]);
     return map;
   });
+  // Protocol 2 has no bytes opcode for Python 3 bytes: they are pickled as _codecs.encode(text, 'latin1').
+  registry.register('_codecs', 'encode', (text: unknown, encoding: unknown) => {
+    if (typeof text !== 'string') throw new TorchCheckpointError(`_codecs.encode: expected a string, received ${typeof text}`);
+    const name = String(encoding ?? 'utf-8').toLowerCase().replace(/[-_]/g, '');
+    if (name === 'latin1' || name === 'iso88591') return Uint8Array.from(text, (c) => c.charCodeAt(0) & 0xff);
+    return new TextEncoder().encode(text);
+  });
+  registry.register('numpy', 'dtype', (spec: unknown) => new NumpyDtype(String(spec)));
+  for (const module of ['numpy.core.multiarray', 'numpy._core.multiarray']) registry.register(module, 'scalar', numpyScalar);
   registry.register('torch', 'device', (name: unknown) => ({ device: String(name) }));
   const resolver = {
     resolve(module: string, name: string) {
@@ -217,6 +256,50 @@ function makeParser(persistentLoad: (pid: unknown) => StorageRef): InstanceType<
     unpicklingTypeOfDictionary: 'Map',
     unpicklingTypeOfSet: 'array',
   });
+}
+
+/**
+ * `numpy.core.multiarray.scalar(dtype, bytes)`: the value of a NumPy scalar (np.float64, np.int64, …) from
+ * its raw bytes. Floats → number, integers → number (BigInt when an int64/uint64 exceeds 2^53), bool → boolean.
+ * @throws TorchCheckpointError for other dtypes (complex, strings, structured) or a byte count that does not fit.
+ */
+function numpyScalar(dtype: unknown, raw: unknown): number | bigint | boolean {
+  if (!(dtype instanceof NumpyDtype)) throw new TorchCheckpointError(`numpy scalar: expected a numpy.dtype, received ${String(dtype)}`);
+  if (!(raw instanceof Uint8Array)) throw new TorchCheckpointError(`numpy scalar of dtype ${dtype.spec}: expected its bytes, received ${String(raw)}`);
+  const code = dtype.spec.replace(/^[<>=|]/, '');
+  const little = dtype.byteorder !== '>';
+  const sizes: Record<string, number> = { f8: 8, f4: 4, f2: 2, i8: 8, i4: 4, i2: 2, i1: 1, u8: 8, u4: 4, u2: 2, u1: 1, b1: 1 };
+  const size = sizes[code];
+  if (size === undefined) throw new TorchCheckpointError(`numpy scalar of dtype '${dtype.spec}' is not supported (only float, int, uint and bool scalars)`);
+  if (raw.length !== size) throw new TorchCheckpointError(`numpy scalar of dtype '${dtype.spec}': expected ${size} bytes, received ${raw.length}`);
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const safe = (v: bigint): number | bigint => (v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v);
+  switch (code) {
+    case 'f8':
+      return view.getFloat64(0, little);
+    case 'f4':
+      return view.getFloat32(0, little);
+    case 'f2':
+      return halfToFloat(view.getUint16(0, little));
+    case 'i8':
+      return safe(view.getBigInt64(0, little));
+    case 'u8':
+      return safe(view.getBigUint64(0, little));
+    case 'i4':
+      return view.getInt32(0, little);
+    case 'u4':
+      return view.getUint32(0, little);
+    case 'i2':
+      return view.getInt16(0, little);
+    case 'u2':
+      return view.getUint16(0, little);
+    case 'i1':
+      return view.getInt8(0);
+    case 'u1':
+      return view.getUint8(0);
+    default:
+      return view.getUint8(0) !== 0;
+  }
 }
 
 function toNumbers(x: unknown): number[] {
@@ -236,9 +319,10 @@ function finalize(value: unknown, seen = new Map<unknown, unknown>()): unknown {
   }
   if (value instanceof Map) {
     if (seen.has(value)) return seen.get(value);
-    const out = new Map<unknown, unknown>();
+    const out = value instanceof TorchOrderedDict ? new TorchOrderedDict<unknown, unknown>() : new Map<unknown, unknown>();
     seen.set(value, out);
     for (const [k, v] of value) out.set(k, finalize(v, seen));
+    if (value instanceof TorchOrderedDict) (out as TorchOrderedDict).metadata = finalize(value.metadata, seen);
     return out;
   }
   if (Array.isArray(value)) {
@@ -266,6 +350,11 @@ function materialize(p: PendingTensor): TorchTensor {
       throw new TorchCheckpointError(`tensor of shape [${shape.join(', ')}] reaches element ${maxIndex} of a storage with ${storageElements}`);
     }
   }
+  if (isRowMajor(shape, stride) && dtype in DIRECT_ARRAYS) {
+    // Contiguous little-endian storage of a type JS has: one copy of the bytes (fast for 100 MB+ files).
+    const copy = raw.slice(base * elementBytes, (base + numel) * elementBytes);
+    return { dtype, shape: [...shape], data: new DIRECT_ARRAYS[dtype as keyof typeof DIRECT_ARRAYS]!(copy.buffer, 0, numel) };
+  }
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const out = allocate(dtype, numel);
   const idx = new Array<number>(shape.length).fill(0);
@@ -282,6 +371,27 @@ function materialize(p: PendingTensor): TorchTensor {
     }
   }
   return { dtype, shape: [...shape], data: out };
+}
+
+/** Storage types whose little-endian bytes are a JS typed array as they are. */
+const DIRECT_ARRAYS: Partial<Record<TorchDtype, new (buffer: ArrayBuffer, offset: number, length: number) => TorchTensor['data']>> = {
+  float32: Float32Array,
+  float64: Float64Array,
+  int64: BigInt64Array,
+  int32: Int32Array,
+  int16: Int16Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+};
+
+/** True when `stride` is the row-major (C-contiguous) stride of `shape` (dimensions of size 1 ignored). */
+function isRowMajor(shape: number[], stride: number[]): boolean {
+  let expected = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    if (shape[i] !== 1 && stride[i] !== expected) return false;
+    expected *= shape[i];
+  }
+  return true;
 }
 
 function allocate(dtype: TorchDtype, n: number): TorchTensor['data'] {
