@@ -75,4 +75,5 @@ export { isTorchTensor, readTorchCheckpoint, readTorchStateDict, TorchCheckpoint
 export { canonicalCacheKey, statisticsCacheKey, type StatisticsCacheKey } from './cache/key.js';
 export { getOrComputeStatistics, MemoryStatisticsCache, type StatisticsCache } from './cache/cache.js';
 export { decodeStatisticsNpz, encodeStatisticsNpz } from './cache/npz.js';
+export { decodeNpy, encodeNpy, type NpyArray, type NpyDtype } from './npy.js';
 export { sha256Hex } from './hash.js';

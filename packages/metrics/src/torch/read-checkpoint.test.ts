@@ -42,6 +42,15 @@ describe('readTorchStateDict', () => {
     }
   });
 
+  it('reads Node Buffers that are views into a larger pool (zip and legacy)', () => {
+    for (const file of ['zip_basic.pt', 'legacy_basic.pt']) {
+      const pooled = Buffer.concat([Buffer.alloc(5), fs.readFileSync(new URL(`./__fixtures__/${file}`, import.meta.url))]).subarray(5);
+      const a = readTorchStateDict(pooled);
+      const b = readTorchStateDict(read(file));
+      for (const [name, t] of b) expect(values(a.get(name)!), `${file} ${name}`).toEqual(values(t));
+    }
+  });
+
   it('reads nested checkpoints (nn.Parameter via _rebuild_parameter, plain values, dicts) as Maps', () => {
     for (const file of ['zip_nested.pt', 'legacy_nested.pt']) {
       const root = readTorchCheckpoint(read(file)) as Map<string, unknown>;

@@ -352,7 +352,8 @@ function materialize(p: PendingTensor): TorchTensor {
   }
   if (isRowMajor(shape, stride) && dtype in DIRECT_ARRAYS) {
     // Contiguous little-endian storage of a type JS has: one copy of the bytes (fast for 100 MB+ files).
-    const copy = raw.slice(base * elementBytes, (base + numel) * elementBytes);
+    // Uint8Array's slice (a copy), also when `raw` is a Node Buffer (whose own slice shares memory).
+    const copy = Uint8Array.prototype.slice.call(raw, base * elementBytes, (base + numel) * elementBytes);
     return { dtype, shape: [...shape], data: new DIRECT_ARRAYS[dtype as keyof typeof DIRECT_ARRAYS]!(copy.buffer, 0, numel) };
   }
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
