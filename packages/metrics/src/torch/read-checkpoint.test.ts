@@ -66,11 +66,11 @@ describe('readTorchStateDict', () => {
   it("decodes a training checkpoint like StudioGAN's D file: OrderedDict _metadata, Adam state, numpy scalars, ints, None", () => {
     const root = readTorchCheckpoint(read('zip_training_state.pt'));
     /** The decoded value in the JSON form the fixture script writes (tensors described, numpy scalars as {numpy, value}). */
-    const asJson = (v: unknown, key = ''): unknown => {
+    const asJson = (v: unknown): unknown => {
       if (isTorchTensor(v)) return { dtype: v.dtype, shape: v.shape, values: values(v) };
       if (v instanceof Map) {
         const out: Record<string, unknown> = {};
-        for (const [k, x] of v) out[String(k)] = asJson(x, String(k));
+        for (const [k, x] of v) out[String(k)] = asJson(x);
         if (v instanceof TorchOrderedDict && v.metadata !== undefined) out.__metadata__ = asJson(v.metadata);
         return out;
       }
