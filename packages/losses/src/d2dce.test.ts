@@ -139,6 +139,33 @@ describeBackends('data2DataCrossEntropyLoss', () => {
       tf.dispose([embed, proxy]);
     });
 
+    it('falseNegativeMask false keeps same-class samples among the negatives (float64 reference, both variants); equal to the mask when all labels differ', () => {
+      const { embed, proxy } = inputs(7, 8, 7);
+      const labels = [0, 1, 2, 0, 1, 2, 3, 3];
+      const e64 = rows(embed.dataSync(), 8, 7);
+      const p64 = rows(proxy.dataSync(), 8, 7);
+      for (const variant of ['studiogan', 'paper'] as const) {
+        for (const [temperature, positiveMargin, negativeMargin] of [[0.5, 0.98, 0.02], [0.75, 1, 0], [0.1, 0.5, 0.3]]) {
+          const o = { variant, temperature, positiveMargin, negativeMargin };
+          const unmasked = data2DataCrossEntropyLoss({ embed, proxy, labels }, { ...o, falseNegativeMask: false });
+          const masked = data2DataCrossEntropyLoss({ embed, proxy, labels }, { ...o, falseNegativeMask: true });
+          expect(unmasked).toBeAllclose(d2dceReference(e64, p64, labels, { ...o, falseNegativeMask: false }), { rtol: 1e-5, atol: 1e-6 / temperature });
+          // Extra terms in the denominator can only raise each per-sample loss.
+          expect(value(unmasked)).toBeGreaterThan(value(masked));
+          const distinct = [0, 1, 2, 3, 4, 5, 6, 7];
+          const a = data2DataCrossEntropyLoss({ embed, proxy, labels: distinct }, { ...o, falseNegativeMask: false });
+          const b = data2DataCrossEntropyLoss({ embed, proxy, labels: distinct }, o);
+          expect(value(a)).toBe(value(b));
+          tf.dispose([unmasked, masked, a, b]);
+        }
+      }
+      // An all-same-label batch has negatives again once the mask is off: the loss is no longer 0.
+      const same = data2DataCrossEntropyLoss({ embed, proxy, labels: [1, 1, 1, 1, 1, 1, 1, 1] }, { falseNegativeMask: false });
+      expect(value(same)).toBeGreaterThan(0);
+      expect(() => data2DataCrossEntropyLoss({ embed, proxy, labels }, { falseNegativeMask: 'no' as never })).toThrow(/options.falseNegativeMask must be a boolean; received "no"/);
+      tf.dispose([embed, proxy, same]);
+    });
+
     it('paper variant: same-class pairs contribute nothing (moving a same-class sample leaves the other rows unchanged)', () => {
       // Row 0 (label 0) has same-class partner 2. Changing sample 2 must not change loss_0 under the paper
       // formula (its only links to row 0 would be through a same-class pair, masked after exp).
@@ -164,11 +191,13 @@ describeBackends('data2DataCrossEntropyLoss', () => {
   });
 
   describe('gradients (finite differences against the float64 reference)', () => {
-    const cases: { name: string; options: Required<Omit<D2DCEOptions, 'reduction'>> }[] = [
+    const cases: { name: string; options: Required<Omit<D2DCEOptions, 'reduction' | 'falseNegativeMask'>> & Pick<D2DCEOptions, 'falseNegativeMask'> }[] = [
       { name: 'paper, defaults', options: { variant: 'paper', temperature: 0.5, positiveMargin: 0.98, negativeMargin: 0.02 } },
       { name: 'paper, tau 0.1, m_p 0.5', options: { variant: 'paper', temperature: 0.1, positiveMargin: 0.5, negativeMargin: 0.5 } },
       { name: 'studiogan, defaults', options: { variant: 'studiogan', temperature: 0.5, positiveMargin: 0.98, negativeMargin: 0.02 } },
       { name: 'studiogan, tau 0.25, m_p 0.9', options: { variant: 'studiogan', temperature: 0.25, positiveMargin: 0.9, negativeMargin: 0.1 } },
+      { name: 'studiogan, no false-negative mask', options: { variant: 'studiogan', temperature: 0.5, positiveMargin: 0.98, negativeMargin: 0.02, falseNegativeMask: false } },
+      { name: 'paper, no false-negative mask, m_p 1', options: { variant: 'paper', temperature: 0.5, positiveMargin: 1, negativeMargin: 0, falseNegativeMask: false } },
     ];
     for (const { name, options } of cases) {
       it(`${name}: d/d embed and d/d proxy (StudioGAN shift held fixed)`, () => {
@@ -293,7 +322,7 @@ describe('data2DataCrossEntropyLoss input validation', () => {
       expect(() => positionalCall(undefined)).toThrow(/inputs: expected an object \{ embed, proxy, labels \}, received undefined/);
       // a tensor where the options object goes (e.g. labels given twice)
       expect(() => positionalCall({ embed, proxy, labels }, labelTensor)).toThrow(
-        "data2DataCrossEntropyLoss: options: expected an options object { temperature, positiveMargin, negativeMargin, variant, reduction } or nothing, received a tf.Tensor of dtype int32, shape [4] (the tensors go in the earlier arguments; call it as data2DataCrossEntropyLoss({ embed, proxy, labels }, options)).",
+        "data2DataCrossEntropyLoss: options: expected an options object { temperature, positiveMargin, negativeMargin, variant, falseNegativeMask, reduction } or nothing, received a tf.Tensor of dtype int32, shape [4] (the tensors go in the earlier arguments; call it as data2DataCrossEntropyLoss({ embed, proxy, labels }, options)).",
       );
     });
     for (const thrown of [() => positionalCall(embed, proxy, labelTensor), () => positionalCall({ embed, proxy, labels }, proxy)]) {

@@ -41,6 +41,12 @@ export interface D2DCEOptions {
   negativeMargin?: number;
   /** Default `'studiogan'`. */
   variant?: D2DCEVariant;
+  /**
+   * true (default, ReACGAN): the negatives ν_i are the different-class samples — same-class samples, the
+   * false negatives, are removed from the denominator. false: every other sample j ≠ i is a negative (the
+   * paper's "without false-negative mask" ablation). Not a StudioGAN config key (StudioGAN always masks).
+   */
+  falseNegativeMask?: boolean;
   /** Default `'mean'`. */
   reduction?: Reduction;
 }
@@ -88,7 +94,8 @@ export function checkContrastiveInputs(fn: string, inputs: unknown): { embed: tf
  *
  * @param inputs `{ embed: float32 [N, d], proxy: float32 [N, d], labels: int32 [N] }`.
  * @param options temperature τ (default 0.5, > 0), positiveMargin m_p (default 0.98, in [−1, 1]),
- *   negativeMargin m_n (default 1 − m_p, in [−1, 1]), variant (default 'studiogan'), reduction (default 'mean').
+ *   negativeMargin m_n (default 1 − m_p, in [−1, 1]), variant (default 'studiogan'), falseNegativeMask
+ *   (default true; false keeps same-class samples among the negatives), reduction (default 'mean').
  * @returns a float32 scalar (batch mean), or float32 [N] with `reduction: 'none'`.
  * @throws Error naming the argument when `inputs` is not an object `{ embed, proxy, labels }` (e.g. the
  *   tensors passed positionally) or `options` is not an options object (e.g. a tf.Tensor), a tensor has
@@ -101,7 +108,7 @@ export function data2DataCrossEntropyLoss(inputs: ContrastiveInputs, options?: D
 export function data2DataCrossEntropyLoss(inputs: ContrastiveInputs, options: D2DCEOptions = {}): tf.Scalar | tf.Tensor1D {
   const fn = 'data2DataCrossEntropyLoss';
   checkInputsObject(fn, inputs, CONTRASTIVE_INPUTS); // first: tensors passed positionally would otherwise be read as options
-  const o = checkOptions(fn, options, ['temperature', 'positiveMargin', 'negativeMargin', 'variant', 'reduction'], `${fn}({ embed, proxy, labels }, options)`);
+  const o = checkOptions(fn, options, ['temperature', 'positiveMargin', 'negativeMargin', 'variant', 'falseNegativeMask', 'reduction'], `${fn}({ embed, proxy, labels }, options)`);
   const temperature = checkNumber(fn, 'options.temperature', o.temperature ?? 0.5, { min: 0, max: Infinity, exclusiveMin: true });
   const positiveMargin = checkNumber(fn, 'options.positiveMargin', o.positiveMargin ?? 0.98, { min: -1, max: 1 });
   if (o.negativeMargin === undefined && positiveMargin < 0) {
@@ -112,6 +119,8 @@ export function data2DataCrossEntropyLoss(inputs: ContrastiveInputs, options: D2
   const negativeMargin = checkNumber(fn, 'options.negativeMargin', o.negativeMargin ?? 1 - positiveMargin, { min: -1, max: 1 });
   const variant = checkChoice(fn, 'options.variant', o.variant ?? 'studiogan', D2DCE_VARIANTS);
   const reduction = checkChoice(fn, 'options.reduction', o.reduction ?? 'mean', REDUCTIONS);
+  const falseNegativeMask = o.falseNegativeMask ?? true;
+  if (typeof falseNegativeMask !== 'boolean') fail(fn, 'options.falseNegativeMask', 'a boolean', falseNegativeMask);
   const { embed, proxy, labels, n } = checkContrastiveInputs(fn, inputs);
 
   return tf.tidy(() => {
@@ -133,8 +142,11 @@ export function data2DataCrossEntropyLoss(inputs: ContrastiveInputs, options: D2
       const shift = stopGradient(tf.max(tf.where(offDiagonal, scaled, rowMin), 1, true));
       logits = tf.sub(logits, shift);
     }
-    // ν_i: different-class pairs (this excludes the diagonal and same-class false negatives)
-    const negatives = tf.notEqual(tf.reshape(y, [n, 1]), tf.reshape(y, [1, n])) as tf.Tensor2D;
+    // ν_i: different-class pairs (this excludes the diagonal and same-class false negatives), or with
+    // falseNegativeMask false every j ≠ i
+    const negatives = (
+      falseNegativeMask ? tf.notEqual(tf.reshape(y, [n, 1]), tf.reshape(y, [1, n])) : tf.logicalNot(tf.cast(tf.eye(n), 'bool'))
+    ) as tf.Tensor2D;
     const { lse, nonEmpty } = maskedRowLogSumExp(logits, negatives);
     // ℓ_i = a_i + log(e^{−a_i} + Σ e^{x_ij}) = softplus(a_i + LSE_j x_ij); 0 without negatives
     const perSample = tf.where(nonEmpty, tf.softplus(tf.add(positive, lse)), tf.zerosLike(lse)) as tf.Tensor1D;

@@ -47,4 +47,13 @@ export {
   positivePairMask,
   stopGradient,
 } from './similarity.js';
+export {
+  classifierGradientDiagnostics,
+  d2dceDiagnostics,
+  meanAndStd,
+  type ClassifierGradientDiagnostics,
+  type ClassifierGradientInputs,
+  type D2DCEDiagnostics,
+  type D2DCEDiagnosticsOptions,
+} from './diagnostics.js';
 export type { LabelsLike } from './validate.js';

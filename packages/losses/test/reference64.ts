@@ -29,6 +29,8 @@ export interface D2DCEReferenceOptions {
   variant: 'studiogan' | 'paper';
   /** Hold the StudioGAN shift M_i at these values instead of recomputing it (the detached shift). */
   fixedShift?: number[];
+  /** false: same-class samples stay among the negatives (default true: removed). */
+  falseNegativeMask?: boolean;
 }
 
 /** StudioGAN row maxima M_i = max_{j≠i} (cos(f_i, f_j) − m_n)/τ. */
@@ -50,7 +52,7 @@ export function d2dceReference(embed: Matrix, proxy: Matrix, labels: number[], o
     const a = Math.max((o.positiveMargin - cos(embed[i], proxy[i])) / o.temperature, 0);
     let neg = 0;
     for (let j = 0; j < n; j++) {
-      if (j === i || labels[j] === labels[i]) continue;
+      if (j === i || ((o.falseNegativeMask ?? true) && labels[j] === labels[i])) continue;
       neg += Math.exp(Math.max((cos(embed[i], embed[j]) - o.negativeMargin) / o.temperature, 0) - shift[i]);
     }
     total += a + Math.log(Math.exp(-a) + neg);
