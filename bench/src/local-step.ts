@@ -13,7 +13,7 @@ import { SyntheticBatches, type StepRunner } from './step-runner.js';
 export class LocalStep implements StepRunner {
   readonly generator: models.Generator;
   readonly discriminator: models.Discriminator;
-  private readonly ema: models.Generator;
+  private readonly ema: models.GeneratorEma;
   private readonly optG: Adam;
   private readonly optD: Adam;
   private readonly gParams: Map<string, tf.Variable>;
@@ -28,8 +28,8 @@ export class LocalStep implements StepRunner {
     const data = { ...preset.data, seed };
     this.generator = models.createGenerator(preset.model, data);
     this.discriminator = models.createDiscriminator(preset.model, data);
-    this.ema = models.createGenerator(preset.model, { ...data, initialize: false });
-    this.ema.loadStateDict(this.generator.stateDict());
+    // EMA with the decay active from the first update (a long run spends almost every step past g_ema_start).
+    this.ema = new models.GeneratorEma(this.generator, { decay: EMA_DECAY, startStep: 0 });
     this.gParams = this.generator.namedParameters();
     this.dParams = this.discriminator.namedParameters();
     // reacgan's Adam, as the trainer uses it (flat moment buffers, StudioGAN's ε).
@@ -58,7 +58,7 @@ export class LocalStep implements StepRunner {
     const gGrads = this.generatorGrads(this.batches.sampleFake(this.generator.zDim));
     this.optG.applyGradients(gGrads);
     tf.dispose(Object.values(gGrads));
-    this.updateEma();
+    this.ema.update(0);
     return [];
   }
 
@@ -102,18 +102,6 @@ export class LocalStep implements StepRunner {
     });
   }
 
-  /** EMA with the decay active (a long run spends almost every step past g_ema_start). */
-  private updateEma(): void {
-    const source = this.generator.stateDict();
-    tf.tidy(() => {
-      for (const [name, t] of this.ema.stateDict()) {
-        const s = source.get(name)!;
-        if (name.endsWith('num_batches_tracked') || t.dtype !== 'float32') t.assign(s);
-        else t.assign(tf.add(tf.mul(t, EMA_DECAY), tf.mul(s, 1 - EMA_DECAY)));
-      }
-    });
-  }
-
   /** Wall ms per phase over `reps` steps (diagnostic). */
   async phaseTimes(reps: number): Promise<Record<string, number[]>> {
     const out: Record<string, number[]> = { 'G forward (for D)': [], 'D update grads': [], 'Adam D': [], 'G update grads': [], 'Adam G': [], EMA: [], 'whole step': [] };
@@ -138,7 +126,7 @@ export class LocalStep implements StepRunner {
       const gGrads = time('G update grads', () => this.generatorGrads(this.batches.sampleFake(zDim)));
       time('Adam G', () => this.optG.applyGradients(gGrads));
       tf.dispose(Object.values(gGrads));
-      time('EMA', () => this.updateEma());
+      time('EMA', () => this.ema.update(0));
       out['whole step'].push(performance.now() - t0);
       await this.flush();
     }

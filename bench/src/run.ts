@@ -79,6 +79,11 @@ interface Variant {
   label: string;
   accel?: string;
   env?: Record<string, string>;
+  /**
+   * The bench/dist folder of another checkout (built there with `pnpm --filter @reacgan/bench... build`): its
+   * worker runs that checkout's code, so two commits are timed in the same interleaved run.
+   */
+  dist?: string;
 }
 
 function parseEnv(list: readonly string[]): Record<string, string> {
@@ -96,7 +101,7 @@ function variants(): Variant[] {
   if (!values.variants) return [{ label: 'ours', accel: values.accel, env: parseEnv(values.env ?? []) }];
   const parsed = JSON.parse(values.variants) as Variant[];
   if (!Array.isArray(parsed) || parsed.length === 0 || parsed.some((v) => typeof v.label !== 'string')) {
-    throw new Error(`--variants: expected a JSON array of { label, accel?, env? }, received ${values.variants}`);
+    throw new Error(`--variants: expected a JSON array of { label, accel?, env?, dist? }, received ${values.variants}`);
   }
   return parsed;
 }
@@ -123,7 +128,8 @@ function baseEnv(): NodeJS.ProcessEnv {
 }
 
 function oursSide(preset: BenchPreset, v: Variant): Side {
-  const args = ['--import', join(DIST_DIR, 'register-hooks.js'), join(DIST_DIR, 'ours-worker.js'), '--preset', preset.name, '--batch-size', String(batchSize), '--threads', String(threads), '--step', values.step ?? 'auto', '--accel', v.accel ?? ''];
+  const dist = v.dist ?? DIST_DIR;
+  const args = ['--import', join(dist, 'register-hooks.js'), join(dist, 'ours-worker.js'), '--preset', preset.name, '--batch-size', String(batchSize), '--threads', String(threads), '--step', values.step ?? 'auto', '--accel', v.accel ?? ''];
   const client = new WorkerClient(v.label, process.execPath, args, { ...baseEnv(), ...(v.env ?? {}) });
   return { label: v.label, kind: 'ours', client, ms: [], cpuMs: [], tensors: [] };
 }

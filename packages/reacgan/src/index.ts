@@ -41,28 +41,39 @@ export {
   type RunConfig,
   type Stylegan2Config,
 } from './config/schema.js';
-export { ConfigError, formatZodIssues, resolveConfig, unsupportedFeatures, type ReacganConfig, type ResolveConfigOptions, type ResolvedModelConfig } from './config/resolve.js';
+export { ConfigError, assertTrainable, formatZodIssues, resolveConfig, unsupportedFeatures, type ReacganConfig, type ResolveConfigOptions, type ResolvedModelConfig } from './config/resolve.js';
 export { camelToSnake, snakeToCamel, transformStudioGanKeys, type KeyOrigins } from './config/keys.js';
 export { parseConfigText, resolveConfigText } from './config/yaml.js';
 export { DEFAULT_PRESET, PRESETS, getPreset, mergeConfigInputs, presetNames, resolvePreset, type Preset } from './config/presets.js';
 
 // Training
 export { Adam, type AdamOptions, type AdamState } from './train/adam.js';
-export { conditioningLoss, discriminatorLoss, generatorLoss, type LossTerms } from './train/conditioning.js';
 export { datasetTransforms } from './train/pipeline.js';
-export { installFastGradients, tileGradient } from './train/fast-gradients.js';
-export {
-  NonFiniteLossError,
-  Trainer,
-  assertGradientsRegistered,
-  generateImages,
-  type BatchSource,
-  type GenerateOptions,
-  type StepRecord,
-  type TrainerOptions,
-  type TrainingState,
-  type TrainingStateMeta,
-} from './train/trainer.js';
+export { assertGradientsRegistered, installFastGradients, tileGradient } from './train/fast-gradients.js';
+export { Trainer } from './train/trainer.js';
+export type { BatchSource, TrainerOptions, TrainingState, TrainingStateMeta } from './train/state.js';
+export { generateImages, type GenerateOptions } from './train/generate.js';
+export { NonFiniteLossError, StepRecorder, type StepRecord } from './train/records.js';
+// The training step: conditioning methods, loss terms, input transforms, gradient accumulation, updates
+export { CONDITIONING_METHODS, conditioningMethod, isClassifierBased, type ConditioningHead, type ConditioningMethod } from './train/step/methods.js';
+export { LOSS_TERM_DEFINITIONS } from './train/step/terms/index.js';
+export { INPUT_TRANSFORM_DEFINITIONS, composeInputTransforms, type InputTransform, type InputTransformDefinition } from './train/step/transforms.js';
+export { createLossTerms, implementedSwitches, registryProblems } from './train/step/registry.js';
+export { accumulateGradients, type MicroBatchInputs, type MicroBatchLoss } from './train/step/accumulate.js';
+export { SeededStepRandom, type StepRandom, type StepRandomState } from './train/step/random.js';
+export { StepUpdates, weightedTotal, type RealBatch, type UpdateEnvironment } from './train/step/update.js';
+export type {
+  BatchTensors,
+  DiscriminatorContext,
+  DiscriminatorTerm,
+  GeneratorContext,
+  GeneratorTerm,
+  LossTerm,
+  LossTermDefinition,
+  ScoredBatch,
+  StepContextBase,
+  TermNeeds,
+} from './train/step/terms.js';
 export {
   STANDING_STATISTICS_MOMENTUM,
   applyStandingStatisticsInPlace,

@@ -16,7 +16,8 @@ import {
   standingStatisticsCopy,
   standingStatisticsRecord,
 } from '../src/train/standing.js';
-import { generateImages, Trainer } from '../src/train/trainer.js';
+import { generateImages } from '../src/train/generate.js';
+import { Trainer } from '../src/train/trainer.js';
 import { syntheticDataset, tinyConfig } from './helpers.js';
 
 // Standing statistics (StudioGAN -std_stat) on a tiny generator, cpu backend (the test setup's default).

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint, saveCheckpoint } from '../src/node/checkpoint.js';
-import { NonFiniteLossError, Trainer } from '../src/train/trainer.js';
+import { NonFiniteLossError } from '../src/train/records.js';
+import type { RealBatch } from '../src/train/step/update.js';
+import { Trainer } from '../src/train/trainer.js';
 import { syntheticDataset, tinyConfig } from './helpers.js';
 
 // Everything here runs on the deterministic pure-JS cpu backend (the test setup's default).
@@ -83,21 +85,17 @@ describe('Trainer (cpu backend)', () => {
 
   it('a G update leaves every D parameter unchanged and a D update every G parameter (one Adam per network)', async () => {
     const trainer = Trainer.create(tinyConfig(), { dataset: syntheticDataset() });
-    const internals = trainer as unknown as {
-      discriminatorUpdate(m: unknown[]): Record<string, tf.Scalar>;
-      generatorUpdate(f: tf.Tensor2D[]): Record<string, tf.Scalar>;
-      batches: { next(): Promise<IteratorResult<unknown>> };
-    };
+    const internals = trainer as unknown as { batches: { next(): Promise<IteratorResult<RealBatch>> } };
     const dParams = () => snapshot(trainer.discriminator.namedParameters());
     const gParams = () => snapshot(trainer.generator.namedParameters());
     const d0 = dParams();
     const g0 = gParams();
-    tf.dispose(Object.values(internals.generatorUpdate([])));
+    tf.dispose(Object.values(trainer.updates.generator([], 0)));
     for (const [name, v] of dParams()) expect(v, name).toEqual(d0.get(name));
     expect([...gParams()].some(([name, v]) => v.some((x, i) => x !== g0.get(name)![i]))).toBe(true);
     const g1 = gParams();
     const batch = (await internals.batches.next()).value;
-    tf.dispose(Object.values(internals.discriminatorUpdate([batch])));
+    tf.dispose(Object.values(trainer.updates.discriminator([batch], 0)));
     for (const [name, v] of gParams()) expect(v, name).toEqual(g1.get(name));
     trainer.dispose();
   });
@@ -134,7 +132,7 @@ describe('Trainer (cpu backend)', () => {
   });
 
   it('refuses features it does not implement, naming them', () => {
-    expect(() => Trainer.create(tinyConfig({ aug: { applyDiffaug: true } }), { dataset: syntheticDataset() })).toThrow(/not implemented yet: aug\.applyDiffaug/);
+    expect(() => Trainer.create(tinyConfig({ aug: { applyAda: true } }), { dataset: syntheticDataset() })).toThrow(/not implemented: aug\.applyAda/);
     expect(() => Trainer.create(tinyConfig({ data: { numClasses: 5 } }), { dataset: syntheticDataset() })).toThrow(/data\.numClasses: expected 4/);
   });
 });

@@ -1,5 +1,7 @@
 import * as models from '@reacgan/models';
 import type * as z from 'zod';
+import { CONDITIONING_METHODS, isClassifierBased } from '../train/step/methods.js';
+import { implementedSwitches, registryProblems } from '../train/step/registry.js';
 import { type KeyOrigins } from './keys.js';
 import {
   type AugConfig,
@@ -104,14 +106,13 @@ export interface ResolveConfigOptions {
   validateModel?: (model: Record<string, unknown>) => models.ModelConfig;
 }
 
-const CLASSIFIER_BASED = new Set(['AC', '2C', 'D2DCE']);
-
 /**
  * Validates a configuration and fills every default (StudioGAN v0.3.0 `src/config.py`).
  *
- * Checks beyond types: conditioning-loss keys required by `model.dCondMtd` (λ for AC/2C/D2D-CE, τ for
- * 2C/D2D-CE, m_p for D2D-CE, λ_MH and `advLoss: 'MH'` for MH). The model section is validated by
- * @reacgan/models (EMA decay/start required with applyGEma, unknown keys, …).
+ * Checks beyond types: the keys `model.dCondMtd` needs (the conditioning-method registry: λ for AC/2C/D2D-CE,
+ * τ for 2C/D2D-CE, m_p for D2D-CE, λ_MH for MH, and `advLoss: 'MH'` with MH), and the keys of every switched-on
+ * loss term and input transform (their registries, e.g. `fmLambda` with `applyFm`). The model section is
+ * validated by @reacgan/models (EMA decay/start required with applyGEma, unknown keys, …).
  * Resolves `loss.mN` (null → 1 − m_p), `optimization.epsilon` (null → 1e-6, or 1e-8 for StyleGAN2),
  * `run.sampleEvery` and `run.evalEvery` (null → saveEvery).
  * @throws ConfigError listing every problem as `<key>: expected <…>, received <…>`; unknown keys are errors.
@@ -144,30 +145,9 @@ export function resolveConfig(input: ConfigInput | Record<string, unknown>, opti
   const model = modelConfig;
   const dCondMtd: string = model.dCondMtd;
   const backbone: string = model.backbone;
-  const need = (ok: boolean, line: string) => {
-    if (!ok) issues.push(line);
-  };
-  if (CLASSIFIER_BASED.has(dCondMtd)) {
-    need(c.loss.condLambda !== null, `loss.condLambda: expected a number (required by model.dCondMtd '${dCondMtd}'), received null`);
-  }
-  if (dCondMtd === '2C' || dCondMtd === 'D2DCE') {
-    need(c.loss.temperature !== null, `loss.temperature: expected a positive number (required by model.dCondMtd '${dCondMtd}'), received null`);
-  }
-  if (dCondMtd === 'D2DCE') need(c.loss.mP !== null, `loss.mP: expected a number in [-1, 1] (required by model.dCondMtd 'D2DCE'), received null`);
-  if (dCondMtd === 'MH') {
-    need(c.loss.advLoss === 'MH', `loss.advLoss: expected "MH" (required by model.dCondMtd 'MH'), received ${show(c.loss.advLoss)}`);
-    need(c.loss.mhLambda !== null, `loss.mhLambda: expected a number (required by model.dCondMtd 'MH'), received null`);
-  }
-  if (c.loss.advLoss === 'MH') need(dCondMtd === 'MH', `model.dCondMtd: expected "MH" (required by loss.advLoss 'MH'), received ${show(dCondMtd)}`);
-  if (c.loss.applyFm) need(c.loss.fmLambda !== null, 'loss.fmLambda: expected a number (required by loss.applyFm), received null');
-  if (c.data.numClasses < 2 && CLASSIFIER_BASED.has(dCondMtd)) {
-    issues.push(`data.numClasses: expected >= 2 for model.dCondMtd '${dCondMtd}', received ${c.data.numClasses}`);
-  }
-  if (issues.length) throw new ConfigError(issues, source);
-
   const loss = { ...c.loss, mN: c.loss.mN ?? (c.loss.mP !== null ? 1 - c.loss.mP : null) };
   const epsilon = c.optimization.epsilon ?? (backbone === 'stylegan2' ? 1e-8 : 1e-6);
-  return {
+  const config: ReacganConfig = {
     data: c.data,
     model,
     loss,
@@ -177,31 +157,48 @@ export function resolveConfig(input: ConfigInput | Record<string, unknown>, opti
     stylegan2: c.stylegan2,
     run: { ...c.run, sampleEvery: c.run.sampleEvery ?? c.run.saveEvery, evalEvery: c.run.evalEvery ?? c.run.saveEvery },
   };
+  // Keys the conditioning method, the switched-on loss terms and input transforms need (their registries).
+  issues.push(...registryProblems(config));
+  if (dCondMtd === 'MH') {
+    if (c.loss.advLoss !== 'MH') issues.push(`loss.advLoss: expected "MH" (required by model.dCondMtd 'MH'), received ${show(c.loss.advLoss)}`);
+  }
+  if (c.loss.advLoss === 'MH' && dCondMtd !== 'MH') issues.push(`model.dCondMtd: expected "MH" (required by loss.advLoss 'MH'), received ${show(dCondMtd)}`);
+  if (c.data.numClasses < 2 && isClassifierBased(dCondMtd)) {
+    issues.push(`data.numClasses: expected >= 2 for model.dCondMtd '${dCondMtd}', received ${c.data.numClasses}`);
+  }
+  if (issues.length) throw new ConfigError(issues, source);
+  return config;
 }
 
 /**
- * Features StudioGAN has that this trainer does not implement yet, as config paths that are switched on
- * (e.g. `aug.applyDiffaug`). The trainer refuses such configurations instead of silently ignoring them.
+ * Features StudioGAN has that this trainer does not implement, as config paths that are switched on (e.g.
+ * `aug.applyAda`): every `apply…` switch of the LOSS, AUG and STYLEGAN2 sections that no registered loss term,
+ * input transform or the update implements, an auxiliary classifier or conditioning method without an
+ * implementation, and optimizers other than Adam. The trainer refuses such configurations before it builds
+ * anything, instead of silently ignoring them.
  */
 export function unsupportedFeatures(config: ReacganConfig): string[] {
+  const implemented = implementedSwitches();
   const out: string[] = [];
-  const on = (flag: boolean, path: string) => flag && out.push(path);
-  const { loss, aug, optimization, stylegan2, model } = config;
-  on(aug.applyDiffaug, 'aug.applyDiffaug');
-  on(aug.applyAda, 'aug.applyAda');
-  on(loss.applyR1Reg, 'loss.applyR1Reg');
-  on(loss.applyGp, 'loss.applyGp');
-  on(loss.applyDra, 'loss.applyDra');
-  on(loss.applyMaxgp, 'loss.applyMaxgp');
-  on(loss.applyCr, 'loss.applyCr');
-  on(loss.applyBcr, 'loss.applyBcr');
-  on(loss.applyZcr, 'loss.applyZcr');
-  on(loss.applyLo, 'loss.applyLo');
-  on(loss.applyTopk, 'loss.applyTopk');
-  on(stylegan2.applyPlReg, 'stylegan2.applyPlReg');
-  on(optimization.type !== 'Adam', `optimization.type (${optimization.type})`);
-  on(model.auxClsType !== 'W/O', `model.auxClsType (${model.auxClsType})`);
-  const dCond: string = model.dCondMtd;
-  on(!['W/O', 'AC', '2C', 'D2DCE', 'PD', 'MH'].includes(dCond), `model.dCondMtd (${dCond})`);
+  for (const section of ['loss', 'aug', 'stylegan2'] as const) {
+    for (const [key, value] of Object.entries(config[section])) {
+      const path = `${section}.${key}`;
+      if (key.startsWith('apply') && value === true && !implemented.has(path)) out.push(path);
+    }
+  }
+  const { optimization, model } = config;
+  if (optimization.type !== 'Adam') out.push(`optimization.type (${optimization.type})`);
+  if (model.auxClsType !== 'W/O' && !implemented.has(`model.auxClsType=${model.auxClsType}`)) out.push(`model.auxClsType (${model.auxClsType})`);
+  if (!CONDITIONING_METHODS[model.dCondMtd]) out.push(`model.dCondMtd (${model.dCondMtd})`);
   return out;
+}
+
+/**
+ * Throws unless the trainer implements everything the configuration switches on; call before creating
+ * anything (run folders, networks).
+ * @throws Error listing the features that are switched on but not implemented.
+ */
+export function assertTrainable(config: ReacganConfig): void {
+  const problems = unsupportedFeatures(config);
+  if (problems.length) throw new Error(`trainer: not implemented: ${problems.join(', ')} (switch them off in the configuration)`);
 }

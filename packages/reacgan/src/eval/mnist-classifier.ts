@@ -16,7 +16,7 @@
 import * as models from '@reacgan/models';
 import * as tf from '@tensorflow/tfjs-core';
 import { Adam } from '../train/adam.js';
-import { assertGradientsRegistered } from '../train/trainer.js';
+import { assertGradientsRegistered } from '../train/fast-gradients.js';
 
 /** Everything that determines the trained weights; the cache key is a hash of this object. */
 export const CLASSIFIER_DEFINITION = {

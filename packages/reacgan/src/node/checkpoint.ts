@@ -10,7 +10,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import * as models from '@reacgan/models';
-import type { TrainingState, TrainingStateMeta } from '../train/trainer.js';
+import type { TrainingState, TrainingStateMeta } from '../train/state.js';
 import { type AtomicWriteIo, nodeIo, writeFileAtomic } from './fs-atomic.js';
 
 /** Run information stored with a checkpoint (not needed to resume; reported by `sample` / `evaluate`). */

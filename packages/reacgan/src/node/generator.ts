@@ -6,7 +6,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { ReacganConfig } from '../config/resolve.js';
 import { imagesFromNhwc, tileImages, type Uint8Image } from '../report/images.js';
 import { applyStandingStatisticsInPlace, type GenerationStatistics, type GenerationStatisticsRequest, resolveGenerationStatistics } from '../train/standing.js';
-import { generateImages } from '../train/trainer.js';
+import { generateImages } from '../train/generate.js';
 import { type CheckpointInfo, loadCheckpoint } from './checkpoint.js';
 import { writeFileAtomic } from './fs-atomic.js';
 import { encodePng } from './png.js';

@@ -24,7 +24,9 @@ import { type EvalLine, diagnosticsSvg, type TrainLine } from '../report/diagnos
 import { imagesFromNhwc, tileImages, type Uint8Image } from '../report/images.js';
 import { renderReportMarkdown, type RunReport } from '../report/report.js';
 import { resolveGenerationStatistics, standingStatisticsCopy, standingStatisticsRecord } from '../train/standing.js';
-import { type GenerateOptions, NonFiniteLossError, type StepRecord, Trainer } from '../train/trainer.js';
+import type { GenerateOptions } from '../train/generate.js';
+import { NonFiniteLossError, type StepRecord } from '../train/records.js';
+import { Trainer } from '../train/trainer.js';
 import { versions } from '../versions.js';
 import { type ClassifierCacheInfo, loadOrTrainMnistClassifier, referenceStatistics } from './cache.js';
 import { type CheckpointInfo, loadCheckpoint, saveCheckpoint } from './checkpoint.js';

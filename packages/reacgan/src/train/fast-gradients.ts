@@ -44,3 +44,13 @@ export function installFastGradients(): boolean {
   tf.registerGradient(TILE_GRADIENT);
   return true;
 }
+
+/**
+ * Throws unless tfjs-core's gradient functions are registered (the @tensorflow/tfjs umbrella and
+ * tfjs-node register them; tfjs-core alone does not). `initBackend()` takes care of it.
+ */
+export function assertGradientsRegistered(caller: string): void {
+  if (tf.getGradient('Conv2D') == null || tf.getGradient('BatchMatMul') == null) {
+    throw new Error(`${caller}: no gradient functions are registered in @tensorflow/tfjs-core: call initBackend() from 'reacgan', or import '@tensorflow/tfjs' (or '@tensorflow/tfjs-node'), before training`);
+  }
+}

@@ -1,0 +1,47 @@
+import * as data from '@reacgan/data';
+import type * as models from '@reacgan/models';
+import * as tf from '@tensorflow/tfjs-core';
+import type { ReacganConfig } from '../config/resolve.js';
+
+/** Generation settings for `Trainer.generate` and {@link generateImages}. */
+export interface GenerateOptions {
+  /** Use the EMA generator when there is one (default true). */
+  ema?: boolean;
+  /**
+   * Generate with this generator instead of G / G_ema — e.g. a copy with standing statistics from
+   * `standingStatisticsCopy(trainer.evaluationGenerator(), …)` (pass batchNormStatistics 'running' with it).
+   */
+  generator?: models.Generator;
+  /** BN statistics: 'running' (eval mode), 'batch' (StudioGAN -batch_stat); default from run.batchStatistics. */
+  batchNormStatistics?: 'running' | 'batch';
+  /** Truncation threshold for z (−1 or null: none); default run.truncationFactor. */
+  truncation?: number | null;
+  /** Random stream for z (default: a fresh stream derived from the run seed and `seedKey`). */
+  rng?: data.Rng;
+  seedKey?: number;
+  /** Images per forward pass (default 100). */
+  batchSize?: number;
+}
+
+/**
+ * Generates images with a generator for `labels` in batches (evaluation mode: running BN statistics, or
+ * batch statistics without changing any state).
+ * @returns NHWC float32 in [−1, 1], [labels.length, S, S, C].
+ */
+export function generateImages(generator: models.Generator, config: ReacganConfig, labels: Int32Array, options: GenerateOptions & { rng: data.Rng }): tf.Tensor4D {
+  const batchSize = options.batchSize ?? 100;
+  const stats = options.batchNormStatistics ?? (config.run.batchStatistics ? 'batch' : 'running');
+  const truncation = options.truncation ?? config.run.truncationFactor;
+  const parts: tf.Tensor4D[] = [];
+  for (let start = 0; start < labels.length; start += batchSize) {
+    const y = labels.subarray(start, Math.min(labels.length, start + batchSize));
+    const z = data.sampleLatents(options.rng, y.length, config.model.zDim, { prior: config.model.zPrior, truncation: truncation === -1 ? null : truncation });
+    parts.push(
+      tf.tidy(() => generator.apply(tf.tensor2d(z, [y.length, config.model.zDim]), tf.tensor1d(y, 'int32'), { training: false, batchNormStatistics: stats })),
+    );
+  }
+  if (parts.length === 1) return parts[0];
+  const out = tf.concat(parts, 0);
+  tf.dispose(parts);
+  return out;
+}
