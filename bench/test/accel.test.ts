@@ -1,21 +1,28 @@
 /**
  * The prototype accelerations must not change results: each is compared with the unpatched tfjs /
- * @reacgan/models computation on small shapes, on the native backend.
+ * @reacgan/models computation on small shapes, on the native backend. They patch tfjs-node's kernels, so
+ * where the native backend did not install (the install says why; wasm and cpu remain) the suites are
+ * skipped, and their titles say so.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-node';
+import { loadNativeBackend, nativeInstalled } from '@reacgan/testkit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as models from '@reacgan/models';
+
+const native = nativeInstalled();
+const skipNote = native ? '' : ' [skipped: the native tensorflow backend is not installed here, see `pnpm backend`]';
 
 const maxAbs = (a: tf.Tensor, b: tf.Tensor): number => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
 const scale = (a: tf.Tensor): number => tf.tidy(() => tf.max(tf.abs(a)).dataSync()[0]);
 
 Error.stackTraceLimit = 60;
 beforeAll(async () => {
+  if (!native) return;
+  expect(await loadNativeBackend()).toBe(true);
   await tf.setBackend('tensorflow');
 });
 
-describe('prototype accelerations (native backend)', () => {
+describe.skipIf(!native)(`prototype accelerations (native backend)${skipNote}`, () => {
   it('Tile and Relu gradients equal tfjs-core’s', async () => {
     const x = tf.randomNormal([4, 3, 3, 5], 0, 1, 'float32', 1);
     const w = tf.randomNormal([12, 3, 2, 5], 0, 1, 'float32', 3);
@@ -82,7 +89,7 @@ describe('prototype accelerations (native backend)', () => {
   });
 });
 
-describe('matMul filter gradient (native backend)', () => {
+describe.skipIf(!native)(`matMul filter gradient (native backend)${skipNote}`, () => {
   it('equals Conv2DBackpropFilter, and leaves the inputs alive', async () => {
     await tf.setBackend('tensorflow');
     const { installMatMulFilterGradient, useMatMulFilterGradient } = await import('../src/accel/filter-grad.js');

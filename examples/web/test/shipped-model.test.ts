@@ -17,6 +17,9 @@ describe('the shipped generator (public/mnist-reacgan.web.safetensors)', () => {
     expect(descriptor.data).toEqual({ name: 'MNIST', imgSize: 32, imgChannels: 1, numClasses: 10, classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] });
     expect(descriptor.modelConfig).toMatchObject({ backbone: 'deep_conv', gConvDim: 8, zDim: 64, gCondMtd: 'cBN', dCondMtd: 'D2DCE', applyGEma: true });
     expect(descriptor.provenance.generator).toBe('G_ema');
+    // The self-check values come from the cpu backend (the same bits on every machine): the browser tests'
+    // error model (e2e.test.ts) rests on it.
+    expect(descriptor.provenance.exportBackend).toBe('cpu');
     expect(descriptor.provenance.parameters).toBe(generator.numParameters());
     // The model card (public/README.md) states the same run.
     const card = await readFile(join(root, 'public', 'README.md'), 'utf8');

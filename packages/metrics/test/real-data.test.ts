@@ -1,11 +1,13 @@
 // The metrics on real images: MNIST test digits against other MNIST digits and against
 // Fashion-MNIST (the test sets in the shared data folder), in the feature space of a fixed random
 // convolutional network. A sample of the same distribution must score far better than another dataset.
+// The files are never committed: they come from $REACGAN_TEST_DATA_DIR or <repo>/../shared/data, and the
+// suite is skipped, saying so in its title and on the console, where they are absent (a fresh clone).
 import fs from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs-core';
-import { repositoryRoot } from '@reacgan/testkit';
+import { sharedDataset } from '@reacgan/testkit';
 import { describe, expect, it } from 'vitest';
 import {
   featureExtractorFromModel,
@@ -15,9 +17,10 @@ import {
   precisionRecallDensityCoverage,
 } from '../src/index.js';
 
-const dataRoot = path.resolve(repositoryRoot, '..', 'shared', 'data');
-const mnistFile = path.join(dataRoot, 'mnist', 't10k-images-idx3-ubyte.gz');
-const fashionFile = path.join(dataRoot, 'fashion-mnist', 't10k-images-idx3-ubyte.gz');
+const mnist = sharedDataset('mnist');
+const fashion = sharedDataset('fashion-mnist');
+const mnistFile = path.join(mnist.path, 't10k-images-idx3-ubyte.gz');
+const fashionFile = path.join(fashion.path, 't10k-images-idx3-ubyte.gz');
 
 /** `count` images from `start` of a gzipped IDX3 file as a [count, 28, 28, 1] tensor in [0, 255]. */
 function readIdxImages(file: string, start: number, count: number): tf.Tensor4D {
@@ -29,7 +32,7 @@ function readIdxImages(file: string, start: number, count: number): tf.Tensor4D 
   return tf.tensor4d(Float32Array.from(bytes.subarray(offset, offset + count * rows * cols)), [count, rows, cols, 1]);
 }
 
-describe.skipIf(!fs.existsSync(mnistFile) || !fs.existsSync(fashionFile))('metrics on MNIST vs Fashion-MNIST (real images)', () => {
+describe.skipIf(!fs.existsSync(mnistFile) || !fs.existsSync(fashionFile))(`metrics on MNIST vs Fashion-MNIST (real images)${mnist.skipNote}${fashion.skipNote}`, () => {
   it('FID, KID and PRDC rank another MNIST sample far closer than Fashion-MNIST', async () => {
     const filter = tf.randomNormal([5, 5, 1, 16], 0, 0.3, 'float32', 42) as tf.Tensor4D;
     // 16 channels × 2×2 average-pooled regions = 64-d features.

@@ -108,6 +108,11 @@ describe('Adam (torch.optim.Adam semantics, C26)', () => {
     v.dispose();
   });
 
+  // Error model: the references are torch.optim.Adam in float64 (made once, committed; not a float32 result of
+  // another machine), and ours runs on the cpu backend, whose float32 arithmetic is the same on every machine.
+  // Each step is a handful of correctly rounded elementwise float32 ops (a few ulp, ~1e-7 relative), so after
+  // 5 steps parameters and moments agree to ~1e-6 relative: rtol 1e-5 (1e-4 for v, the square of gradients
+  // that span four decades). A wrong bias correction, ε placement or β moves them by ≥ 1e-3 relative.
   for (const c of golden.cases) {
     it(`matches torch.optim.Adam over 5 steps (${c.name})`, () => {
       const v = tf.variable(tf.tensor(c.initial, c.shape));

@@ -1,6 +1,6 @@
 export { allcloseReport, type AllcloseOptions, type AllcloseReport } from './allclose.js';
 export { describeBackends, loadNativeBackend, testBackends } from './backends.js';
-export { loadFixture } from './fixtures.js';
+export { loadFixture, SHARED_DATA_DIR, sharedDataset } from './fixtures.js';
 export { checkGradient, type GradientCheckResult } from './gradcheck.js';
 export { expectNoTensorLeak, tensorCountsAcross } from './memory.js';
 export { nativeInstalled, nativeStatusFile, readNativeStatus, repositoryRoot, type NativeStatus } from './native-status.js';

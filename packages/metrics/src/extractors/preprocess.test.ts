@@ -33,6 +33,10 @@ describe('quantizeToUint8 (C13)', () => {
 });
 
 describeBackends('preprocessImages', () => {
+  // Error model: the golden outputs are F.interpolate in float64 (committed; not another machine's float32).
+  // Ours is float32: each output is a 4-term convex combination of inputs in [-1, 1], so rounding of the
+  // inputs, weights and sums stays below ~8 ulp(1) ≈ 1e-6 on any backend and CPU: atol 2e-6. A wrong
+  // half-pixel offset or align_corners moves values by ≥ 1e-2.
   it('bilinear resize equals PyTorch F.interpolate(align_corners=False), up and down (golden)', () => {
     for (const c of golden.resize) {
       const x = tf.tensor4d(c.input, c.inShape as [number, number, number, number]);
