@@ -258,17 +258,22 @@ def current_rss_mib():
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--preset", required=True, choices=sorted(PRESETS))
+    parser.add_argument("--preset", choices=sorted(PRESETS))
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--counts", action="store_true", help="print the G and D parameter counts as JSON and exit")
+    parser.add_argument("--counts", action="store_true",
+                        help="print the G and D parameter counts as JSON and exit (every preset's, by name, without --preset)")
     args = parser.parse_args()
     if args.counts:
-        cfg, data = PRESETS[args.preset]
-        with torch.device("meta"):
-            G, D = ref.build(cfg, data)
-        print(json.dumps({"G": count(G), "D": count(D)}))
+        def counts(name):
+            cfg, data = PRESETS[name]
+            with torch.device("meta"):
+                G, D = ref.build(cfg, data)
+            return {"G": count(G), "D": count(D)}
+        print(json.dumps(counts(args.preset) if args.preset else {name: counts(name) for name in sorted(PRESETS)}))
         return
+    if not args.preset:
+        parser.error("--preset is required (except with --counts)")
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(args.threads)
     bench = Bench(args.preset, args.batch_size)
