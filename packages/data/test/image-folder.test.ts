@@ -7,6 +7,7 @@ import {
   createBatchIterator,
   decodeImage,
   loadClassIndex,
+  loadImageFiles,
   loadImageFolder,
   randomHorizontalFlip,
   resize,
@@ -234,6 +235,62 @@ describe('C23: class-folder ordering and evaluation-split fallback', () => {
     write(path.join(root, 'noclass', 'x.png'), png);
     await expect(loadImageFolder({ root: path.join(root, 'noclass') })).rejects.toMatchObject({ code: 'BAD_LAYOUT' });
     await expect(loadImageFolder({ root: path.join(root, 'missing') })).rejects.toMatchObject({ code: 'MISSING_FILE' });
+  });
+});
+
+describe('what a folder holds: sizes, greyscale, 1-channel reading, unlabelled folders', () => {
+  const root = tempDir();
+  // Luma of these RGB pixels by Pillow 12.3.0: Image.new('RGB', (5, 1)); putdata([...]); convert('L') →
+  // [76, 150, 29, 124, 71] (ITU-R 601-2 in 16-bit fixed point; .venv-reference, `python -c` in the issue-19 work).
+  const rgb = [255, 0, 0, 0, 255, 0, 0, 0, 255, 10, 200, 30, 123, 45, 67];
+  {
+    write(path.join(root, 'colour', 'a', 'p.png'), encodePng({ width: 5, height: 1, colorType: 2, bitDepth: 8, samples: rgb }));
+    write(path.join(root, 'colour', 'a', 'q.png'), encodePng({ width: 4, height: 3, colorType: 2, bitDepth: 8, samples: noiseRgb(4, 3, 1) }));
+    write(path.join(root, 'colour', 'b', 'r.png'), encodePng({ width: 4, height: 3, colorType: 2, bitDepth: 8, samples: noiseRgb(4, 3, 2) }));
+    // Greyscale stored two ways: a grey PNG, and an RGB PNG with R = G = B.
+    write(path.join(root, 'grey', 'a', 'g.png'), encodePng({ width: 2, height: 2, colorType: 0, bitDepth: 8, samples: [0, 100, 200, 255] }));
+    write(path.join(root, 'grey', 'b', 'h.png'), encodePng({ width: 2, height: 2, colorType: 2, bitDepth: 8, samples: [9, 9, 9, 50, 50, 50, 7, 7, 7, 0, 0, 0] }));
+  }
+
+  it('imageSizes lists every size, most frequent first, with examples; greyscale says whether one channel loses anything', async () => {
+    const colour = await loadImageFolder({ root: path.join(root, 'colour') });
+    expect(colour.imageSizes).toEqual([
+      { height: 3, width: 4, count: 2, examples: ['a/q.png', 'b/r.png'] },
+      { height: 1, width: 5, count: 1, examples: ['a/p.png'] },
+    ]);
+    expect(colour.uniformShape).toBe(false);
+    expect(colour.greyscale).toBe(false);
+    expect((await loadImageFolder({ root: path.join(root, 'grey') })).greyscale).toBe(true);
+    // Headers only: a 1-channel PNG is greyscale, an RGB one cannot be known without its pixels.
+    const header = await loadImageFolder({ root: path.join(root, 'grey'), verify: 'header' });
+    expect(header.greyscale).toBe(false);
+    expect(header.imageSizes).toEqual([{ height: 2, width: 2, count: 2, examples: ['a/g.png', 'b/h.png'] }]);
+    const none = await loadImageFolder({ root: path.join(root, 'grey'), verify: 'none' });
+    expect(none.greyscale).toBeNull();
+    expect(none.imageSizes).toEqual([]);
+  });
+
+  it("channels: 1 reads luma as PIL's convert('L'): exact for greyscale pictures", async () => {
+    const colour = await loadImageFolder({ root: path.join(root, 'colour'), channels: 1 });
+    const p = await colour.readImage(0);
+    expect(p.shape).toEqual([1, 5, 1]);
+    expect(Array.from(p.data)).toEqual([76, 150, 29, 124, 71]);
+    const grey = await loadImageFolder({ root: path.join(root, 'grey'), channels: 1, inMemory: true });
+    expect(grey.imageShape).toEqual([2, 2, 1]);
+    expect(Array.from(await grey.getImage(0))).toEqual([0, 100, 200, 255]);
+    expect(Array.from(await grey.getImage(1))).toEqual([9, 50, 7, 0]);
+    await expect(loadImageFolder({ root: path.join(root, 'grey'), channels: 2 as 1 })).rejects.toThrow(/options\.channels: expected 1 or 3, received 2/);
+  });
+
+  it('loadImageFiles reads every image under a folder as one unlabelled set', async () => {
+    const all = await loadImageFiles({ root: path.join(root, 'colour') });
+    expect(all.count).toBe(3);
+    expect(all.files).toEqual(['a/p.png', 'a/q.png', 'b/r.png']);
+    expect(all.classNames).toEqual(['']);
+    expect(Array.from(all.labels)).toEqual([0, 0, 0]);
+    await expect(loadImageFiles({ root: path.join(root, 'nowhere') })).rejects.toMatchObject({ code: 'MISSING_FILE' });
+    write(path.join(root, 'empty', 'notes.txt'), 'x');
+    await expect(loadImageFiles({ root: path.join(root, 'empty') })).rejects.toThrow(/no image files/);
   });
 });
 

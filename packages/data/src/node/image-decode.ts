@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { decode as decodeBmp } from 'bmp-ts';
 import sharp from 'sharp';
-import { DatasetError } from '../errors.js';
+import { DatasetError, badArgument } from '../errors.js';
 import type { DecodedImage } from '../types.js';
 
 /**
@@ -17,6 +17,11 @@ export type AlphaPolicy = 'drop' | 'black' | 'white';
 export interface DecodeOptions {
   /** Alpha rule, default 'drop'. */
   alpha?: AlphaPolicy;
+  /**
+   * Output channels: 3 (default, RGB) or 1 (luma as PIL's `convert('L')` of the RGB image:
+   * L = (19595·R + 38470·G + 7471·B + 2^15) >> 16, so a greyscale source keeps its values exactly).
+   */
+  channels?: 1 | 3;
 }
 
 /**
@@ -31,7 +36,8 @@ function firstLine(message: string): string {
 }
 
 /**
- * Decodes an image file's bytes to 8-bit RGB, HWC: the decoder always produces 3 channels.
+ * Decodes an image file's bytes to 8-bit RGB, HWC (3 channels), or with `options.channels` 1 to 8-bit
+ * luma (PIL's `convert('L')` of that RGB image, see {@link rgbToLuma}).
  * - Formats are recognised by content, not by extension: BMP (`BM` magic) through `bmp-ts`,
  *   everything else (PNG, JPEG, WebP, TIFF, GIF) through `sharp` (libvips).
  * - Greyscale → the value replicated in R, G, B. Palette → its colours. CMYK (JPEG) → sRGB through
@@ -46,7 +52,31 @@ function firstLine(message: string): string {
  * @throws DatasetError BAD_IMAGE naming `file` and the decoder's reason.
  */
 export async function decodeImage(bytes: Uint8Array, file: string, options: DecodeOptions = {}): Promise<DecodedImage> {
-  const alpha = options.alpha ?? 'drop';
+  const channels = options.channels ?? 3;
+  if (channels !== 1 && channels !== 3) throw badArgument('decodeImage(options.channels)', '1 or 3', channels);
+  const rgb = await decodeRgb(bytes, file, options.alpha ?? 'drop');
+  return channels === 1 ? rgbToLuma(rgb) : rgb;
+}
+
+/** PIL's `convert('L')` of an 8-bit RGB image (ITU-R 601-2 luma in 16-bit fixed point, rounded). */
+export function rgbToLuma(image: DecodedImage): DecodedImage {
+  const [h, w, c] = image.shape;
+  if (c !== 3) throw badArgument('rgbToLuma(image)', 'an RGB image (3 channels)', image.shape);
+  const out = new Uint8Array(h * w);
+  const d = image.data;
+  for (let i = 0; i < out.length; i++) out[i] = (d[3 * i] * 19595 + d[3 * i + 1] * 38470 + d[3 * i + 2] * 7471 + 0x8000) >>> 16;
+  return { data: out, shape: [h, w, 1] };
+}
+
+/** True when every pixel of an RGB image has R = G = B (a greyscale picture stored in colour or decoded to RGB). */
+export function isGreyscaleRgb(image: DecodedImage): boolean {
+  const d = image.data;
+  if (image.shape[2] === 1) return true;
+  for (let i = 0; i < d.length; i += 3) if (d[i] !== d[i + 1] || d[i] !== d[i + 2]) return false;
+  return true;
+}
+
+async function decodeRgb(bytes: Uint8Array, file: string, alpha: AlphaPolicy): Promise<DecodedImage> {
   if (bytes.length === 0) throw new DatasetError('BAD_IMAGE', `${file}: empty file (0 bytes)`, { problems: [{ file, problem: 'empty file (0 bytes)' }] });
   try {
     if (bytes.length >= 2 && bytes[0] === 0x42 && bytes[1] === 0x4d) return decodeBmpRgb(bytes);
@@ -93,15 +123,24 @@ export async function readImageFile(path: string, options: DecodeOptions & { lab
 
 /** Image header only (fast): [H, W] without decoding pixels. Throws DatasetError BAD_IMAGE. */
 export async function readImageSize(bytes: Uint8Array, file: string): Promise<[number, number]> {
+  const { height, width } = await readImageHeader(bytes, file);
+  return [height, width];
+}
+
+/**
+ * Image header only: size and whether the stored pixels are greyscale (1 or 2 channels: grey, grey + alpha;
+ * BMPs are decoded, so for them R = G = B everywhere decides). Throws DatasetError BAD_IMAGE.
+ */
+export async function readImageHeader(bytes: Uint8Array, file: string): Promise<{ height: number; width: number; greyscale: boolean }> {
   if (bytes.length === 0) throw new DatasetError('BAD_IMAGE', `${file}: empty file (0 bytes)`, { problems: [{ file, problem: 'empty file (0 bytes)' }] });
   try {
     if (bytes[0] === 0x42 && bytes[1] === 0x4d) {
       const d = decodeBmpRgb(bytes);
-      return [d.shape[0], d.shape[1]];
+      return { height: d.shape[0], width: d.shape[1], greyscale: isGreyscaleRgb(d) };
     }
     const meta = await sharp(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).metadata();
     if (!meta.width || !meta.height) throw new Error('no image size in the header');
-    return [meta.height, meta.width];
+    return { height: meta.height, width: meta.width, greyscale: meta.channels !== undefined && meta.channels <= 2 };
   } catch (error) {
     if (error instanceof DatasetError) throw error;
     const reason = firstLine((error as Error).message);

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { classToIndexOf, compareCodePoints } from '../class-index.js';
-import { DatasetError, assertPositiveInteger, assertOneOf, type DatasetProblem } from '../errors.js';
+import { DatasetError, assertPositiveInteger, assertOneOf, badArgument, type DatasetProblem } from '../errors.js';
 import type { DecodedImage, ImageShape, InMemoryDataset, StreamedDataset } from '../types.js';
-import { decodeImage, readImageSize, type AlphaPolicy } from './image-decode.js';
+import { decodeImage, isGreyscaleRgb, readImageHeader, rgbToLuma, type AlphaPolicy } from './image-decode.js';
 
 /** Options shared by the loaders that read image files (image folders, Tiny-ImageNet). */
 export interface ImageFileOptions {
@@ -22,6 +22,11 @@ export interface ImageFileOptions {
   verify?: 'decode' | 'header' | 'none';
   /** Alpha rule (default 'drop', as PIL's convert('RGB')); see `AlphaPolicy`. */
   alpha?: AlphaPolicy;
+  /**
+   * Channels of the images the dataset returns: 3 (default, RGB) or 1 (luma, PIL's `convert('L')`; exact
+   * for greyscale pictures). `greyscale` on the dataset says whether 1 loses anything.
+   */
+  channels?: 1 | 3;
   /** Files read/decoded at once during the pre-flight check (default 8). */
   concurrency?: number;
   /** Decode everything once and keep it in memory (an `InMemoryDataset`; default false = stream from disk). */
@@ -38,6 +43,24 @@ export interface ImageFileDatasetExtras {
   readonly files: readonly string[];
   /** Files left out by onBadFile 'skip' (empty otherwise). */
   readonly skipped: readonly DatasetProblem[];
+  /**
+   * Every distinct image size found by the pre-flight check, most frequent first (ties: larger area
+   * first), with up to 3 example files each; empty when `verify` is 'none' (sizes unknown until read).
+   */
+  readonly imageSizes: readonly ImageSizeCount[];
+  /**
+   * True when every image is greyscale (R = G = B after decoding; with `verify: 'header'`, a 1- or
+   * 2-channel file), i.e. `channels: 1` loses nothing; null when `verify` is 'none'.
+   */
+  readonly greyscale: boolean | null;
+}
+
+/** One image size of a dataset: how many images have it, and a few of them (paths relative to the root). */
+export interface ImageSizeCount {
+  readonly height: number;
+  readonly width: number;
+  readonly count: number;
+  readonly examples: readonly string[];
 }
 
 export type StreamedImageFileDataset = StreamedDataset & ImageFileDatasetExtras;
@@ -78,24 +101,27 @@ export async function createImageFileDataset(listing: ImageFileListing, options:
   assertOneOf('options.verify', verify, ['decode', 'header', 'none']);
   const alpha = options.alpha ?? 'drop';
   assertOneOf('options.alpha', alpha, ['drop', 'black', 'white']);
+  const channels = options.channels ?? 3;
+  if (channels !== 1 && channels !== 3) throw badArgument('options.channels', '1 or 3', channels);
   const concurrency = options.concurrency ?? 8;
   assertPositiveInteger('options.concurrency', concurrency);
   const inMemory = options.inMemory ?? false;
   const warn = options.onWarning ?? ((m: string) => console.warn(m));
   const { root, name } = listing;
 
-  type Checked = { ok: true; shape: ImageShape | null; image: DecodedImage | null } | { ok: false; problem: DatasetProblem };
+  type Checked = { ok: true; shape: ImageShape | null; greyscale: boolean | null; image: DecodedImage | null } | { ok: false; problem: DatasetProblem };
   const check = async (file: string): Promise<Checked> => {
     const label = toPosix(file);
     try {
-      if (verify === 'none' && !inMemory) return { ok: true, shape: null, image: null };
+      if (verify === 'none' && !inMemory) return { ok: true, shape: null, greyscale: null, image: null };
       const bytes = await fs.promises.readFile(path.join(root, file));
       if (verify === 'decode' || inMemory) {
-        const image = await decodeImage(bytes, label, { alpha });
-        return { ok: true, shape: image.shape, image: inMemory ? image : null };
+        const rgb = await decodeImage(bytes, label, { alpha });
+        const image = channels === 1 ? rgbToLuma(rgb) : rgb;
+        return { ok: true, shape: image.shape, greyscale: isGreyscaleRgb(rgb), image: inMemory ? image : null };
       }
-      const [h, w] = await readImageSize(bytes, label);
-      return { ok: true, shape: [h, w, 3], image: null };
+      const header = await readImageHeader(bytes, label);
+      return { ok: true, shape: [header.height, header.width, channels], greyscale: header.greyscale, image: null };
     } catch (error) {
       const problem = error instanceof DatasetError && error.problems.length > 0 ? error.problems[0].problem : (error as Error).message;
       return { ok: false, problem: { file: label, problem } };
@@ -126,10 +152,12 @@ export async function createImageFileDataset(listing: ImageFileListing, options:
     imageShape = shapes[0];
     uniformShape = shapes.every((s) => s !== null && s[0] === imageShape[0] && s[1] === imageShape[1]);
   } else {
-    const first = await decodeImage(await fs.promises.readFile(path.join(root, files[0])), files[0], { alpha });
+    const first = await decodeImage(await fs.promises.readFile(path.join(root, files[0])), files[0], { alpha, channels });
     imageShape = first.shape;
     uniformShape = false;
   }
+  const imageSizes = summarizeSizes(good.map((g, i) => ({ shape: g.shape, file: files[i] })));
+  const greyscale = good.every((g) => g.greyscale !== null) ? good.every((g) => g.greyscale === true) : null;
 
   const classNames = Object.freeze([...listing.classNames]);
   const checkIndex = (i: number): void => {
@@ -147,6 +175,8 @@ export async function createImageFileDataset(listing: ImageFileListing, options:
     root,
     files: Object.freeze(files),
     skipped: Object.freeze(problems),
+    imageSizes,
+    greyscale,
     source: listing.source ?? root,
     fileOf: (i: number): string => {
       checkIndex(i);
@@ -178,7 +208,7 @@ export async function createImageFileDataset(listing: ImageFileListing, options:
       const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
       throw new DatasetError('MISSING_FILE', `${name}: ${file} (under ${root}) cannot be read: ${code}`, { problems: [{ file, problem: String(code) }], root, cause: error });
     }
-    return decodeImage(bytes, file, { alpha });
+    return decodeImage(bytes, file, { alpha, channels });
   };
   return {
     ...base,
@@ -186,6 +216,20 @@ export async function createImageFileDataset(listing: ImageFileListing, options:
     readImage,
     getImage: async (i: number) => (await readImage(i)).data,
   };
+}
+
+/** Distinct sizes of `items` (null shapes skipped), most frequent first, ties by larger area, then taller. */
+function summarizeSizes(items: readonly { shape: ImageShape | null; file: string }[]): ImageSizeCount[] {
+  const bySize = new Map<string, { height: number; width: number; count: number; examples: string[] }>();
+  for (const { shape, file } of items) {
+    if (!shape) continue;
+    const key = `${shape[0]}x${shape[1]}`;
+    let entry = bySize.get(key);
+    if (!entry) bySize.set(key, (entry = { height: shape[0], width: shape[1], count: 0, examples: [] }));
+    entry.count++;
+    if (entry.examples.length < 3) entry.examples.push(file);
+  }
+  return [...bySize.values()].sort((a, b) => b.count - a.count || b.height * b.width - a.height * a.width || b.height - a.height);
 }
 
 /** Lists files under `dir` recursively (following symlinks), as paths relative to `base`, sorted like Python's sorted(os.walk). */

@@ -133,3 +133,28 @@ export async function loadImageFolder(options: ImageFolderOptions): Promise<Imag
   const dataset = await createImageFileDataset({ name, root: splitDir, files, labels, classNames, source: splitDir }, options);
   return Object.assign(dataset, { split, layout });
 }
+
+/** Options of `loadImageFiles`. */
+export interface ImageFilesOptions extends ImageFileOptions {
+  /** A folder of images, read recursively (subfolders are not classes). */
+  root: string;
+  /** Extensions read as images (case-insensitive); default `IMAGE_EXTENSIONS`. Other files are ignored. */
+  extensions?: readonly string[];
+}
+
+/**
+ * Every image under `root` (recursively, sorted like `loadImageFolder`), as one unlabelled set: one class
+ * named `''`, all labels 0. For sets without classes, e.g. generated images to evaluate.
+ *
+ * @throws DatasetError MISSING_FILE (no root), BAD_LAYOUT (no image files), BAD_IMAGE (unreadable files, strict mode).
+ */
+export async function loadImageFiles(options: ImageFilesOptions): Promise<StreamedImageFileDataset | InMemoryImageFileDataset> {
+  const root = path.resolve(options.root);
+  if (!(await isDirectory(root))) {
+    throw new DatasetError('MISSING_FILE', `image files: ${root} is not a directory`, { problems: [{ file: root, problem: 'not found or not a directory' }], root });
+  }
+  const extensions = options.extensions ?? IMAGE_EXTENSIONS;
+  const files = await listImageFiles(root, root, extensions);
+  if (files.length === 0) throw new DatasetError('BAD_LAYOUT', `image files: no image files (${extensions.join(' ')}) under ${root}`, { root });
+  return createImageFileDataset({ name: `images:${root}`, root, files, labels: files.map(() => 0), classNames: [''], source: root }, options);
+}

@@ -16,9 +16,9 @@ export {
   type IdxDirectoryOptions,
   type IdxFilesOptions,
 } from './idx.js';
-export { IMAGE_EXTENSIONS, decodeImage, readImageFile, readImageSize, type AlphaPolicy, type DecodeOptions } from './image-decode.js';
-export { type ImageFileDatasetExtras, type ImageFileOptions, type InMemoryImageFileDataset, type StreamedImageFileDataset } from './image-files.js';
-export { loadImageFolder, type ImageFolderDataset, type ImageFolderOptions } from './image-folder.js';
+export { IMAGE_EXTENSIONS, decodeImage, isGreyscaleRgb, readImageFile, readImageHeader, readImageSize, rgbToLuma, type AlphaPolicy, type DecodeOptions } from './image-decode.js';
+export { type ImageFileDatasetExtras, type ImageFileOptions, type ImageSizeCount, type InMemoryImageFileDataset, type StreamedImageFileDataset } from './image-files.js';
+export { loadImageFiles, loadImageFolder, type ImageFilesOptions, type ImageFolderDataset, type ImageFolderOptions } from './image-folder.js';
 export { loadTinyImageNet, type TinyImageNetDataset, type TinyImageNetOptions } from './tiny-imagenet.js';
 export { DATASET_SOURCES, defaultCacheDir, downloadDataset, unzip, type DatasetSource, type DownloadOptions, type DownloadableDataset } from './download.js';
 export { assertSameClassIndex, loadClassIndex, saveClassIndex } from './class-index-file.js';
