@@ -4,12 +4,14 @@
  */
 export * from './index.js';
 export { buildProgram } from './cli/program.js';
-export { cacheDir, loadOrTrainMnistClassifier, referenceStatistics, type ClassifierCacheInfo } from './node/cache.js';
+export { cacheDir, loadOrTrainMnistClassifier, type ClassifierCacheInfo } from './node/cache.js';
 export { checkpointJsonPath, loadCheckpoint, saveCheckpoint, type CheckpointContent, type CheckpointInfo } from './node/checkpoint.js';
 export {
   DEFAULT_EVALUATION_METRICS,
   EVALUATION_METRICS,
   evaluateGenerator,
+  evaluateImages,
+  EXTRACTOR_NAMES,
   parseEvaluationMetrics,
   type EvaluateOptions,
   type EvaluationMetric,
@@ -17,8 +19,36 @@ export {
   type ExtractorName,
 } from './node/evaluate.js';
 export { nodeIo, writeFileAtomic, type AtomicWriteIo } from './node/fs-atomic.js';
-export { checkpointPath, classGrid, disposeLoaded, loadGenerator, prepareLoadedGenerator, sampleLoaded, writePerClassImages, type LoadedGenerator, type SampleOptions } from './node/generator.js';
+export {
+  checkpointPath,
+  classFolderName,
+  classFolderNames,
+  classGrid,
+  disposeLoaded,
+  loadedClassNames,
+  loadGenerator,
+  prepareLoadedGenerator,
+  sampleLoaded,
+  writePerClassImages,
+  type LoadedGenerator,
+  type SampleOptions,
+} from './node/generator.js';
 export { decodePng, encodePng } from './node/png.js';
 export { TrainingProgress, type ProgressPayload } from './node/progress.js';
-export { datasetKind, evaluationSplit, openConfiguredDataset, perClassLabels, sampleGrid, studioGanDatasetName, trainRun, type TrainRunOptions, type TrainRunResult } from './node/run.js';
+export {
+  datasetKind,
+  evaluationSplit,
+  openConfiguredDataset,
+  perClassLabels,
+  sampleGrid,
+  studioGanDatasetName,
+  trainingReferenceSplit,
+  trainRun,
+  type TrainEvaluationSettings,
+  type TrainingEvaluation,
+  type TrainRunOptions,
+  type TrainRunResult,
+} from './node/run.js';
+export { FID_INCEPTION_WEIGHTS_URL, openEvaluator, referenceFeatures, referenceSet, type Evaluator, type OpenEvaluatorOptions, type ReferenceFeatures, type ReferenceSet } from './node/evaluator.js';
+export { describeFolder, FOLDER_IMAGE_SIZES, folderFacts, folderPreset, inferredImageSize, type FolderFacts } from './node/folder.js';
 export { openTensorBoard, type ScalarWriter } from './node/tensorboard.js';

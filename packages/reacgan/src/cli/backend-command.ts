@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander';
 import { BACKEND_CHOICES, formatBackendReport, initBackend } from '../backend.js';
 import { positiveIntArg } from './config-options.js';
+import { cliAction } from './messages.js';
 
 /** `--backend` option shared by every command that computes (env REACGAN_BACKEND when absent). */
 export function backendOption(): Option {
@@ -15,8 +16,10 @@ export function registerBackendCommand(program: Command): void {
     .addOption(backendOption())
     .option('--threads <n>', 'threads for native TensorFlow (TF_NUM_INTRAOP_THREADS)', positiveIntArg('--threads'))
     .option('--json', 'print the report as JSON')
-    .action(async (options: { backend?: string; threads?: number; json?: boolean }) => {
+    .action(
+      cliAction(async (options: { backend?: string; threads?: number; json?: boolean }) => {
       const report = await initBackend({ backend: options.backend, threads: options.threads });
       console.log(options.json ? JSON.stringify(report, null, 2) : formatBackendReport(report));
-    });
+      }),
+    );
 }

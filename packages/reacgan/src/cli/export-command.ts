@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander';
 import { initBackend } from '../backend.js';
 import { backendOption } from './backend-command.js';
+import { cliAction } from './messages.js';
 import { exportWebGenerator, type ExportedGeneratorChoice } from '../export/web-export.js';
 
 function formatBytes(n: number): string {
@@ -22,7 +23,8 @@ export function registerExportCommand(program: Command): void {
     .option('--class-names <names>', 'comma-separated class names (default: the checkpoint\'s, else the dataset\'s)', (v) => v.split(',').map((s) => s.trim()))
     .addOption(backendOption())
     .option('--json', 'print the result as JSON')
-    .action(async (options: { web: string; out?: string; generator: ExportedGeneratorChoice; classNames?: string[]; backend?: string; json?: boolean }) => {
+    .action(
+      cliAction(async (options: { web: string; out?: string; generator: ExportedGeneratorChoice; classNames?: string[]; backend?: string; json?: boolean }) => {
       await initBackend({ backend: options.backend });
       const result = await exportWebGenerator({ checkpoint: options.web, out: options.out, generator: options.generator, classNames: options.classNames });
       if (options.json) {
@@ -41,5 +43,6 @@ export function registerExportCommand(program: Command): void {
         `wrote ${result.out} (${formatBytes(result.bytes)}): ${p.generator} of ${result.checkpoint} at step ${p.step ?? '?'}, ` +
           `${p.parameters.toLocaleString('en-US')} parameters, ${result.tensors} tensors, float32`,
       );
-    });
+      }),
+    );
 }

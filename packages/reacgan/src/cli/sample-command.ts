@@ -7,6 +7,7 @@ import { checkpointPath, classGrid, disposeLoaded, loadGenerator, prepareLoadedG
 import { encodePng } from '../node/png.js';
 import { backendOption } from './backend-command.js';
 import { intArg, numberArg, positiveIntArg } from './config-options.js';
+import { cliAction } from './messages.js';
 import { addGenerationStatisticsOptions, generationStatisticsRequest, type GenerationStatisticsCliOptions } from './statistics-options.js';
 
 interface SampleOptions extends GenerationStatisticsCliOptions {
@@ -24,7 +25,7 @@ interface SampleOptions extends GenerationStatisticsCliOptions {
 
 /**
  * `reacgan sample`: class-conditional samples from a checkpoint with the EMA generator by default — a PNG
- * grid with one row per class, or with --per-class N, N images per class as <out>/<class>/<n>.png.
+ * grid with one row per class, or with --per-class N, N images per class as <out>/<class name>/<n>.png.
  */
 export function registerSampleCommand(program: Command): void {
   const command = program
@@ -33,14 +34,15 @@ export function registerSampleCommand(program: Command): void {
     .option('--run <dir>', 'run directory (uses checkpoints/last.safetensors)')
     .option('--checkpoint <file>', 'a checkpoint file instead of the run\'s last')
     .option('--best', 'use the run\'s checkpoints/best.safetensors')
-    .option('--per-class <n>', 'write n images per class as <out>/<class index>/<n>.png (8-bit PNG, native size)', positiveIntArg('--per-class'))
+    .option('--per-class <n>', 'write n images per class as <out>/<class name>/<n>.png (8-bit PNG, native size)', positiveIntArg('--per-class'))
     .option('--out <path>', 'grid: a .png file (default <run>/samples/sample-seed<seed>.png); --per-class: a folder (required)')
     .option('--columns <n>', 'grid columns (samples per class)', positiveIntArg('--columns'), 10)
     .option('--seed <n>', 'seed of z', intArg('--seed'), 0)
     .option('--truncation <t>', 'truncated-normal z with threshold t (StudioGAN truncation_factor; -1 = none)', numberArg('--truncation'))
     .option('--no-ema', 'use G instead of the EMA generator')
     .addOption(backendOption());
-  addGenerationStatisticsOptions(command).action(async (options: SampleOptions) => {
+  addGenerationStatisticsOptions(command).action(
+    cliAction(async (options: SampleOptions) => {
       const request = generationStatisticsRequest(options);
       await initBackend({ backend: options.backend });
       const file = checkpointPath(options.run, options.checkpoint, options.best ? 'best' : 'last');
@@ -51,8 +53,11 @@ export function registerSampleCommand(program: Command): void {
         if (statistics.standing) console.error(`standing statistics: ${statistics.standing.steps} passes of batches up to ${statistics.standing.maxBatch} (seed ${statistics.standing.seed})`);
         if (options.perClass !== undefined) {
           if (!options.out) throw new Error('--per-class needs --out <folder>');
-          const n = await writePerClassImages(loaded, options.out, options.perClass, sampleOptions);
-          console.log(`wrote ${n} images (${options.perClass} per class, ${loaded.config.data.imgSize}×${loaded.config.data.imgSize}) to ${options.out}/<class>/<n>.png from ${file} (step ${loaded.step}, ${loaded.ema ? 'EMA generator' : 'G'}, ${statistics.mode} BN statistics)`);
+          const { written, folders, byName } = await writePerClassImages(loaded, options.out, options.perClass, sampleOptions);
+          const shown = folders.length <= 12 ? folders.join(', ') : `${folders.slice(0, 10).join(', ')}, …`;
+          console.log(
+            `wrote ${written} images (${options.perClass} per class, ${loaded.config.data.imgSize}×${loaded.config.data.imgSize}) to ${options.out}/<class>/<n>.png, class folders ${shown}${byName ? '' : ' (class indices: the checkpoint records no class names)'} from ${file} (step ${loaded.step}, ${loaded.ema ? 'EMA generator' : 'G'}, ${statistics.mode} BN statistics)`,
+          );
         } else {
           if (options.out && !options.out.toLowerCase().endsWith('.png')) throw new Error(`--out: expected a .png file for the grid (PNG is the only format written), received ${options.out}`);
           const out = options.out ?? join(options.run ?? dirname(dirname(file)), 'samples', `sample-seed${options.seed}.png`);
@@ -63,5 +68,6 @@ export function registerSampleCommand(program: Command): void {
       } finally {
         disposeLoaded(loaded);
       }
-    });
+    }),
+  );
 }

@@ -40,7 +40,7 @@ export async function judgeGenerator(
   generate: (labels: Int32Array) => tf.Tensor4D,
   classifier: MnistClassifier,
   reference: metrics.FeatureStatistics,
-  options: { perClass?: number; numClasses?: number } = {},
+  options: { perClass?: number; numClasses?: number; /** What the reference statistics are of (default 'MNIST test images'). */ referenceName?: string } = {},
 ): Promise<JudgeResult> {
   const perClass = options.perClass ?? 100;
   const numClasses = options.numClasses ?? 10;
@@ -74,7 +74,7 @@ export async function judgeGenerator(
     confusion,
     fid,
     meanConfidence: confidence / labels.length,
-    fidDescription: `Fréchet distance in the 128-d feature space of this project's MNIST classifier (${classifierHash()}), ${labels.length} generated vs ${reference.count} MNIST test images; not Inception FID`,
+    fidDescription: `Fréchet distance in the 128-d feature space of this project's MNIST classifier (${classifierHash()}), ${labels.length} generated vs ${reference.count} ${options.referenceName ?? 'MNIST test images'}; not Inception FID`,
     referenceCount: reference.count,
     classifierTestAccuracy: classifier.testAccuracy,
     classifierHash: classifierHash(),

@@ -1,7 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import * as metrics from '@reacgan/metrics';
 import * as models from '@reacgan/models';
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -11,7 +10,6 @@ import {
   type TrainClassifierOptions,
   MnistClassifier,
   trainMnistClassifier,
-  CLASSIFIER_FEATURE_DIM,
 } from '../eval/mnist-classifier.js';
 import { writeFileAtomic } from './fs-atomic.js';
 
@@ -78,10 +76,4 @@ export async function loadOrTrainMnistClassifier(
   await writeFileAtomic(path, await models.encodeSafetensorsAsync(tensors, { 'reacgan.classifier': JSON.stringify(record) }));
   options.log?.(`judge classifier: test accuracy ${(classifier.testAccuracy * 100).toFixed(2)}% after ${trainSeconds.toFixed(1)} s; cached at ${path}`);
   return { classifier, info: { path, trained: true, trainSeconds, testAccuracy: classifier.testAccuracy, hash } };
-}
-
-/** Feature statistics of a labelled image set (e.g. the MNIST test set) in the classifier's feature space. */
-export async function referenceStatistics(classifier: MnistClassifier, images: LabeledImages): Promise<metrics.FeatureStatistics> {
-  const features = await classifier.datasetFeatures(images);
-  return metrics.featuresToStatistics({ features, dim: CLASSIFIER_FEATURE_DIM });
 }

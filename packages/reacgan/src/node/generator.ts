@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import * as data from '@reacgan/data';
+import * as dataNode from '@reacgan/data/node';
 import * as models from '@reacgan/models';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ReacganConfig } from '../config/resolve.js';
@@ -111,14 +113,47 @@ export function classGrid(loaded: LoadedGenerator, perClass: number, options: Sa
 }
 
 /**
- * Writes `perClass` images of every class as `<dir>/<class index>/<n>.png` (8-bit PNG at the generator's
- * native size; grayscale for 1 channel). Returns the number of files written.
+ * A class's folder name: its name with path separators and control characters replaced by `_` (so
+ * Fashion-MNIST's "T-shirt/top" becomes `T-shirt_top`); `''`, `.` and `..` become the class index.
  */
-export async function writePerClassImages(loaded: LoadedGenerator, dir: string, perClass: number, options: SampleOptions = {}): Promise<number> {
+export function classFolderName(name: string, index: number): string {
+  const safe = [...name].map((c) => (c === '/' || c === '\\' || c.charCodeAt(0) < 0x20 ? '_' : c)).join('');
+  return safe === '' || safe === '.' || safe === '..' ? String(index) : safe;
+}
+
+/** Folder names of all classes (see {@link classFolderName}); names that would collide get `-<index>` appended. */
+export function classFolderNames(classNames: readonly string[]): string[] {
+  const names = classNames.map((n, k) => classFolderName(n, k));
+  const seen = new Map<string, number>();
+  for (const n of names) seen.set(n, (seen.get(n) ?? 0) + 1);
+  return names.map((n, k) => ((seen.get(n) ?? 0) > 1 ? `${n}-${k}` : n));
+}
+
+/**
+ * The class names of a loaded checkpoint's training set (stored with the checkpoint, else the run's
+ * labels.json), or null for old checkpoints that have neither.
+ */
+export async function loadedClassNames(loaded: LoadedGenerator): Promise<string[] | null> {
   const numClasses = loaded.config.data.numClasses;
+  if (loaded.info.classNames?.length === numClasses) return [...loaded.info.classNames];
+  const labels = join(dirname(dirname(loaded.checkpoint)), 'labels.json');
+  if (!existsSync(labels)) return null;
+  const doc = await dataNode.loadClassIndex(labels).catch(() => null);
+  return doc && doc.classNames.length === numClasses ? [...doc.classNames] : null;
+}
+
+/**
+ * Writes `perClass` images of every class as `<dir>/<class name>/<n>.png` (8-bit PNG at the generator's native
+ * size; grayscale for 1 channel), the class names of the training set (see {@link classFolderName}; class indices
+ * for old checkpoints without names). Returns the number of files written and the folder of each class.
+ */
+export async function writePerClassImages(loaded: LoadedGenerator, dir: string, perClass: number, options: SampleOptions = {}): Promise<{ written: number; folders: string[]; byName: boolean }> {
+  const numClasses = loaded.config.data.numClasses;
+  const names = await loadedClassNames(loaded);
+  const folders = names ? classFolderNames(names) : Array.from({ length: numClasses }, (_, k) => String(k));
   let written = 0;
   for (let k = 0; k < numClasses; k++) {
-    await mkdir(join(dir, String(k)), { recursive: true });
+    await mkdir(join(dir, folders[k]), { recursive: true });
     const labels = new Int32Array(perClass).fill(k);
     // One stream per class, so class k's images do not depend on how many classes precede it.
     const images = sampleLoaded(loaded, labels, { ...options, seed: Number(data.deriveSeed(options.seed ?? 0, k) & 0x1fffffffffffffn) });
@@ -127,11 +162,11 @@ export async function writePerClassImages(loaded: LoadedGenerator, dir: string, 
     images.dispose();
     const list = imagesFromNhwc(values, shape);
     for (let n = 0; n < list.length; n++) {
-      await writeFileAtomic(join(dir, String(k), `${n}.png`), encodePng(list[n]));
+      await writeFileAtomic(join(dir, folders[k], `${n}.png`), encodePng(list[n]));
       written++;
     }
   }
-  return written;
+  return { written, folders, byName: names !== null };
 }
 
 /** Frees the generator. */

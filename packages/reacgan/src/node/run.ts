@@ -10,26 +10,27 @@
  *   <out>/diagnostics.svg        losses, ‖h‖, conditioning-head gradient norm, ms/step, evaluation curves
  *   <out>/grid.png, report.json, report.md   final per-class grid and evaluation report
  */
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { appendFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as dataNode from '@reacgan/data/node';
-import type * as metrics from '@reacgan/metrics';
+import * as metrics from '@reacgan/metrics';
 import type * as models from '@reacgan/models';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendReport } from '../backend.js';
-import type { ReacganConfig } from '../config/resolve.js';
+import { type ReacganConfig, unsupportedFeatures } from '../config/resolve.js';
 import { judgeGenerator, type JudgeResult } from '../eval/judge.js';
-import type { MnistClassifier } from '../eval/mnist-classifier.js';
+import { classifierDefinitionHash } from '../eval/mnist-classifier.js';
 import { type EvalLine, diagnosticsSvg, type TrainLine } from '../report/diagnostics.js';
 import { imagesFromNhwc, tileImages, type Uint8Image } from '../report/images.js';
-import { renderReportMarkdown, type RunReport } from '../report/report.js';
+import { type FidEvaluation, renderReportMarkdown, type RunReport } from '../report/report.js';
 import { resolveGenerationStatistics, standingStatisticsCopy, standingStatisticsRecord } from '../train/standing.js';
 import type { GenerateOptions } from '../train/generate.js';
 import { NonFiniteLossError, type StepRecord } from '../train/records.js';
 import { Trainer } from '../train/trainer.js';
 import { versions } from '../versions.js';
-import { type ClassifierCacheInfo, loadOrTrainMnistClassifier, referenceStatistics } from './cache.js';
 import { type CheckpointInfo, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { type Evaluator, type ExtractorName, openEvaluator, referenceFeatures, referenceSet } from './evaluator.js';
 import { writeFileAtomic } from './fs-atomic.js';
 import { encodePng } from './png.js';
 import { TrainingProgress } from './progress.js';
@@ -60,10 +61,46 @@ export function evaluationSplit(kind: dataNode.DatasetName): dataNode.SplitName 
   return kind === 'mnist' || kind === 'fashion-mnist' || kind === 'cifar10' || kind === 'cifar100' ? 'test' : 'valid';
 }
 
-/** Opens the configured dataset split with @reacgan/data (`data.root` or the loader's default location). */
-export async function openConfiguredDataset(config: ReacganConfig, split: dataNode.SplitName): Promise<dataNode.Dataset> {
+/**
+ * Opens the configured dataset split with @reacgan/data (`data.root` or the loader's default location). Image
+ * files are read with `data.imgChannels` channels (1: luma, as PIL's convert('L')).
+ */
+export async function openConfiguredDataset(
+  config: ReacganConfig,
+  split: dataNode.SplitName,
+  options: { onBadFile?: 'error' | 'skip'; verify?: 'decode' | 'header'; log?: (line: string) => void } = {},
+): Promise<dataNode.Dataset> {
   const kind = datasetKind(config.data.name);
-  return dataNode.openDataset({ dataset: kind, split, ...(config.data.root ? { root: config.data.root } : {}) });
+  const files = kind === 'folder' || kind === 'tiny-imagenet';
+  return dataNode.openDataset({
+    dataset: kind,
+    split,
+    ...(config.data.root ? { root: config.data.root } : {}),
+    ...(files ? { channels: config.data.imgChannels, ...(options.verify ? { verify: options.verify } : {}), ...(options.onBadFile ? { onBadFile: options.onBadFile } : {}), ...(options.log ? { onWarning: options.log } : {}) } : {}),
+  });
+}
+
+/**
+ * The split evaluations during training compare with: `split` when given, else the dataset's evaluation split
+ * (test for MNIST / CIFAR; valid for Tiny-ImageNet and image folders with split subfolders), and for an image
+ * folder without split subfolders the folder itself ('train', StudioGAN's default reference split, its `ref_dataset` flag).
+ */
+export async function trainingReferenceSplit(config: ReacganConfig, split?: dataNode.SplitName | null): Promise<dataNode.SplitName> {
+  if (split) return split;
+  const kind = datasetKind(config.data.name);
+  if (kind === 'folder' && config.data.root && !(await readdir(config.data.root).catch(() => [] as string[])).includes('train')) return 'train';
+  return evaluationSplit(kind);
+}
+
+/** Evaluations during training: with which extractor, against which split (recorded in checkpoints, reused by --resume). */
+export interface TrainEvaluationSettings {
+  /** 'none': no evaluations (and no checkpoints/best). */
+  extractor: ExtractorName | 'none';
+  /** pytorch-fid's weights file for inception-v3-fid (default: the cache folder's copy). */
+  inceptionWeights: string | null;
+  allowUnverifiedWeights: boolean;
+  /** Reference split (null: see {@link trainingReferenceSplit}). */
+  split: dataNode.SplitName | null;
 }
 
 export interface TrainRunOptions {
@@ -75,6 +112,10 @@ export interface TrainRunOptions {
   backend: BackendReport;
   /** Resume from this checkpoint file or run directory (its checkpoints/last.safetensors). */
   resume?: string;
+  /** The training split, when the caller already opened it (image folders: the command line inspects it first). */
+  dataset?: dataNode.Dataset;
+  /** Unreadable image files: 'error' (default) lists them and stops before training; 'skip' leaves them out. */
+  onBadFile?: 'error' | 'skip';
   /** Show the progress bar (default true). */
   progress?: boolean;
   /** Status lines (default: stderr). */
@@ -83,8 +124,14 @@ export interface TrainRunOptions {
   signal?: AbortSignal;
   /** The command line, recorded in config.json. */
   command?: string[];
-  /** Judge with the MNIST classifier (default: when the dataset is MNIST). */
+  /** false: no evaluations during training whatever `evaluation` says (CLI --no-judge). */
   judge?: boolean;
+  /**
+   * Evaluations during training (every run.evalEvery steps, run.evalNumSamples generated images; the lowest FID
+   * is kept as checkpoints/best.safetensors). Default: the MNIST judge for MNIST, none otherwise; with --resume,
+   * the resumed run's settings.
+   */
+  evaluation?: Partial<TrainEvaluationSettings>;
   /** Cache folder for the judge classifier (default REACGAN_CACHE_DIR or ~/.cache/reacgan). */
   cacheDir?: string;
   /** Called after every training step (instrumentation, tests). */
@@ -100,12 +147,20 @@ export interface TrainRunResult {
   error?: string;
 }
 
-interface Judge {
-  classifier: MnistClassifier;
+/** Evaluations during training: the extractor, the reference statistics (cached), and how long that took. */
+interface TrainingEvaluator {
+  evaluator: Evaluator;
+  settings: TrainEvaluationSettings & { split: dataNode.SplitName };
   reference: metrics.FeatureStatistics;
-  info: ClassifierCacheInfo;
+  referenceName: string;
+  referenceCache: string;
+  /** The MNIST judge on MNIST's classes: class accuracy and the confusion matrix come with FID. */
+  judgesMnist: boolean;
   seconds: number;
 }
+
+/** One evaluation during training (or the final one). */
+export type TrainingEvaluation = JudgeResult | FidEvaluation;
 
 /** Runs (or resumes) training and writes the run directory; see the file header for its content. */
 export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult> {
@@ -113,42 +168,52 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   const { config } = options;
   const log = options.log ?? ((line: string) => console.error(line));
   const out = resolve(options.out);
-  // BN statistics of grids and evaluations (run.batchStatistics / run.standingStatistics): checked first,
-  // so a contradictory or incomplete setting fails before any work.
-  const generation = resolveGenerationStatistics(config.run);
-
-  // ---- data (opened before the run directory is created: a wrong --root leaves no empty run behind)
   const kind = datasetKind(config.data.name);
-  const train = await openConfiguredDataset(config, 'train');
-  log(`dataset: ${train.name} (${train.count} images, ${train.numClasses} classes, ${train.imageShape.join('×')})`);
-  await mkdir(join(out, 'checkpoints'), { recursive: true });
-  await mkdir(join(out, 'samples'), { recursive: true });
-  await dataNode.saveClassIndex(join(out, 'labels.json'), train);
 
-  // ---- judge (MNIST): the independent classifier and the test-set reference statistics
-  let judge: Judge | null = null;
-  if ((options.judge ?? kind === 'mnist') && kind === 'mnist') {
-    const tj = performance.now();
-    const test = await openConfiguredDataset(config, 'test');
-    const { classifier, info } = await loadOrTrainMnistClassifier(async () => train as dataNode.InMemoryDataset, test as dataNode.InMemoryDataset, {
-      dir: options.cacheDir,
-      log,
-    });
-    const reference = await referenceStatistics(classifier, test as dataNode.InMemoryDataset);
-    judge = { classifier, reference, info, seconds: (performance.now() - tj) / 1000 };
+  // ---- everything that can refuse the run, before anything is written (a refused run leaves no folder behind)
+  const problems = unsupportedFeatures(config);
+  if (problems.length) throw new Error(`not implemented by this trainer: ${problems.join(', ')}; switch them off in the configuration (reacgan info lists them)`);
+  // BN statistics of grids and evaluations (run.batchStatistics / run.standingStatistics).
+  const generation = resolveGenerationStatistics(config.run);
+  const { batchSize } = config.optimization;
+  if (batchSize === 1 && (config.model.dCondMtd === 'D2DCE' || config.model.dCondMtd === '2C')) {
+    log(
+      `warning: optimization.batchSize 1 with model.dCondMtd '${config.model.dCondMtd}': the ${config.model.dCondMtd === 'D2DCE' ? 'D2D-CE' : '2C'} loss contrasts each sample with the other samples of its batch, ` +
+        'and with none it is exactly 0, so the conditioning term does nothing; use a batch size of 2 or more',
+    );
   }
-
-  // ---- trainer (fresh or resumed)
-  const trainer = Trainer.create(config, { dataset: train, initialize: !options.resume });
+  const train = options.dataset ?? (await openConfiguredDataset(config, 'train', { onBadFile: options.onBadFile, log }));
+  log(`dataset: ${train.name} (${train.count} images, ${train.numClasses} classes, ${train.uniformShape ? train.imageShape.join('×') : `mixed sizes, resized to ${config.data.imgSize}×${config.data.imgSize}`})`);
+  if (batchSize * config.optimization.acmlSteps > train.count) {
+    throw new Error(`--batch-size (optimization.batchSize): expected at most the ${train.count} images of ${train.name} per step (batches never repeat an image), received ${batchSize}${config.optimization.acmlSteps > 1 ? ` × ${config.optimization.acmlSteps} accumulation steps` : ''}`);
+  }
+  let checkpoint: Awaited<ReturnType<typeof loadCheckpoint>> | null = null;
   let resumedFrom: string | null = null;
-  let best: CheckpointInfo['best'] = null;
   if (options.resume) {
-    const file = options.resume.endsWith('.safetensors') ? options.resume : join(options.resume, 'checkpoints', 'last.safetensors');
-    const ckpt = await loadCheckpoint(file);
-    trainer.loadState({ tensors: ckpt.tensors, meta: ckpt.meta });
-    best = ckpt.info.best ?? null;
-    resumedFrom = file;
-    log(`resumed from ${file} at step ${trainer.step}`);
+    resumedFrom = resolve(options.resume.endsWith('.safetensors') ? options.resume : join(options.resume, 'checkpoints', 'last.safetensors'));
+    checkpoint = await loadCheckpoint(resumedFrom);
+    const labelsFile = join(out, 'labels.json');
+    if (existsSync(labelsFile)) dataNode.assertSameClassIndex(await dataNode.loadClassIndex(labelsFile), train);
+  }
+  const settings = trainingEvaluationSettings(options, kind, checkpoint?.info.evaluation ?? null);
+  const trainer = Trainer.create(config, { dataset: train, initialize: !checkpoint });
+  let evaluation: TrainingEvaluator | null = null;
+  let best: CheckpointInfo['best'] = null;
+  try {
+    if (checkpoint) {
+      trainer.loadState({ tensors: checkpoint.tensors, meta: checkpoint.meta });
+      best = checkpoint.info.best ?? null;
+      log(`resumed from ${resumedFrom} at step ${trainer.step}`);
+    }
+    evaluation = await openTrainingEvaluator(config, settings, kind, train, { cacheDir: options.cacheDir, onBadFile: options.onBadFile, log });
+    // ---- the run directory
+    await mkdir(join(out, 'checkpoints'), { recursive: true });
+    await mkdir(join(out, 'samples'), { recursive: true });
+    if (!checkpoint) await dataNode.saveClassIndex(join(out, 'labels.json'), train);
+  } catch (error) {
+    trainer.dispose();
+    evaluation?.evaluator.dispose();
+    throw error;
   }
   const params = { generator: trainer.generator.numParameters(), discriminator: trainer.discriminator.numParameters() };
   const runInfo = {
@@ -156,12 +221,12 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     configSource: options.configSource,
     backend: options.backend,
     versions,
-    dataset: { kind, name: train.name, count: train.count, numClasses: train.numClasses, imageShape: train.imageShape, source: train.source ?? null },
+    dataset: { kind, name: train.name, count: train.count, numClasses: train.numClasses, classNames: train.classNames, imageShape: train.imageShape, uniformShape: train.uniformShape, source: train.source ?? null },
     parameters: params,
     command: options.command ?? process.argv.slice(1),
     startedAt: new Date().toISOString(),
     resumedFrom,
-    judge: judge ? { hash: judge.info.hash, testAccuracy: judge.info.testAccuracy, cached: !judge.info.trained, path: judge.info.path } : null,
+    evaluation: evaluation ? evaluationRecord(evaluation) : null,
   };
   await writeFileAtomic(join(out, 'config.json'), JSON.stringify(runInfo, null, 2) + '\n');
 
@@ -200,11 +265,21 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     progress.update(last.step, { d: last.values['d/loss'], g: last.values['g/loss'], cond: last.values['d/cond'] });
   };
   const flush = async (): Promise<void> => write(await trainer.flush());
-  const checkpointInfo = (reason: string): CheckpointInfo => ({ reason, savedAt: new Date().toISOString(), best, backend: options.backend, versions, classNames: [...train.classNames] });
-  const save = async (name: 'last' | 'best', reason: string) => {
+  const evaluationInfo = evaluation ? { extractor: evaluation.settings.extractor, inceptionWeights: evaluation.settings.inceptionWeights, allowUnverifiedWeights: evaluation.settings.allowUnverifiedWeights, split: evaluation.settings.split } : { ...settings };
+  const checkpointInfo = (reason: string, extra: Partial<CheckpointInfo> = {}): CheckpointInfo => ({
+    reason,
+    savedAt: new Date().toISOString(),
+    best,
+    backend: options.backend,
+    versions,
+    classNames: [...train.classNames],
+    evaluation: evaluationInfo,
+    ...extra,
+  });
+  const save = async (name: 'last' | 'best', reason: string, extra?: Partial<CheckpointInfo>) => {
     const state = trainer.getState();
     try {
-      await saveCheckpoint(join(out, 'checkpoints', `${name}.safetensors`), state, checkpointInfo(reason));
+      await saveCheckpoint(join(out, 'checkpoints', `${name}.safetensors`), state, checkpointInfo(reason, extra));
     } finally {
       tf.dispose([...state.tensors.values()]);
     }
@@ -232,12 +307,25 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     const image = sampleGrid(evalTrainer, gridLabels, 10);
     await writeFileAtomic(file, encodePng(image));
   };
-  const evaluate = async (perClass: number): Promise<JudgeResult | null> => {
-    if (!judge) return null;
-    const result = await judgeGenerator((labels) => evalTrainer.generate(labels, { seedKey: 1 }), judge.classifier, judge.reference, { perClass, numClasses: config.data.numClasses });
-    return result;
+  const evaluate = async (perClass: number): Promise<TrainingEvaluation | null> => {
+    if (!evaluation) return null;
+    const generate = (labels: Int32Array) => evalTrainer.generate(labels, { seedKey: 1 });
+    if (evaluation.judgesMnist) {
+      return judgeGenerator(generate, evaluation.evaluator.classifier!, evaluation.reference, { perClass, numClasses: config.data.numClasses, referenceName: kind === 'mnist' ? undefined : `images of ${evaluation.referenceName}` });
+    }
+    return fidOfGenerator(generate, evaluation, perClass, config.data.numClasses);
   };
   const statisticsFields = { batchNormStatistics: generation.mode, ...(generation.standing ? { standingStatistics: standingStatisticsRecord(generation.standing) } : {}) };
+  const evalLine = (step: number, r: TrainingEvaluation, final = false): EvalLine & Record<string, unknown> => ({
+    kind: 'eval',
+    step,
+    fid: r.fid,
+    numSamples: r.numSamples,
+    extractor: evaluation!.evaluator.extractor.name,
+    ...('classAccuracy' in r ? { classAccuracy: r.classAccuracy, meanConfidence: r.meanConfidence } : {}),
+    ...statisticsFields,
+    ...(final ? { final: true } : {}),
+  });
 
   let status: TrainRunResult['status'] = 'completed';
   let error: string | undefined;
@@ -253,18 +341,18 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       const at = (interval: number) => interval > 0 && step % interval === 0;
       if (at(config.run.printEvery) || step === total) await flush();
       if (at(config.run.sampleEvery)) await writeGrid(join(out, 'samples', `step-${step}.png`));
-      if (at(config.run.evalEvery) && judge) {
+      if (at(config.run.evalEvery) && evaluation) {
         await flush();
         const r = await evaluate(Math.max(1, Math.round(config.run.evalNumSamples / config.data.numClasses)));
         if (r) {
-          const line: EvalLine & Record<string, unknown> = { kind: 'eval', step, classAccuracy: r.classAccuracy, fid: r.fid, numSamples: r.numSamples, meanConfidence: r.meanConfidence, ...statisticsFields };
+          const line = evalLine(step, r);
           evalLines.push(line);
           await appendFile(metricsFile, JSON.stringify(line) + '\n');
-          tb?.scalar('eval/classAccuracy', r.classAccuracy, step);
+          if ('classAccuracy' in r) tb?.scalar('eval/classAccuracy', r.classAccuracy, step);
           tb?.scalar('eval/fid', r.fid, step);
-          progress.update(step, { note: `acc ${(r.classAccuracy * 100).toFixed(1)}% FID ${r.fid.toFixed(2)}` });
+          progress.update(step, { note: `${'classAccuracy' in r ? `acc ${(r.classAccuracy * 100).toFixed(1)}% ` : ''}FID ${r.fid.toFixed(2)}` });
           if (!best || r.fid < best.value) {
-            best = { metric: 'judgeFid', value: r.fid, step };
+            best = { metric: evaluation.judgesMnist ? 'judgeFid' : `fid:${evaluation.evaluator.extractor.name}`, value: r.fid, step };
             await save('best', 'best');
           }
         }
@@ -289,13 +377,17 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     if (e instanceof NonFiniteLossError) {
       await write(e.records);
       status = 'non-finite';
-      error = `${e.message}; training stopped, the last good checkpoint is ${join(out, 'checkpoints', 'last.safetensors')}`;
+      error = `${e.message}; training stopped. ${await lastGoodCheckpoint(out, config.run.saveEvery)}`;
       log(error);
     } else {
       progress.stop();
+      // Any other failure mid-run (an image that fails to decode, a full disk, a bug): keep what was trained.
+      const note = await saveOnError(e, trainer, save, out);
+      if (e instanceof Error) e.message += `\n${note}`;
+      log(note);
       releaseStandingCopy();
       trainer.dispose();
-      judge?.classifier.dispose();
+      evaluation?.evaluator.dispose();
       throw e;
     }
   } finally {
@@ -314,12 +406,13 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     const final = status === 'interrupted' ? null : await evaluate(100);
     const evalSeconds = (performance.now() - te) / 1000;
     if (final) {
-      const line: EvalLine & Record<string, unknown> = { kind: 'eval', step: trainer.step, classAccuracy: final.classAccuracy, fid: final.fid, numSamples: final.numSamples, meanConfidence: final.meanConfidence, ...statisticsFields, final: true };
+      const line = evalLine(trainer.step, final, true);
       if (!evalLines.some((l) => l.step === trainer.step)) evalLines.push(line);
       await appendFile(metricsFile, JSON.stringify(line) + '\n');
     }
     const stepsRun = trainer.step - startStep;
     const msPerStep = trainLines.filter((l) => l.step > startStep).map((l) => l.ms);
+    const judge = evaluation?.evaluator.classifier ? evaluation : null;
     report = {
       title: `${options.configSource} on ${train.name}`,
       status,
@@ -334,9 +427,9 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       timing: {
         wallSeconds: performance.now() / 1000,
         runSeconds: (performance.now() - t0) / 1000,
-        judgeSetupSeconds: judge?.seconds ?? 0,
-        judgeTrainedThisRun: judge ? judge.info.trained : false,
-        judgeTrainSeconds: judge?.info.trainSeconds ?? 0,
+        judgeSetupSeconds: evaluation?.seconds ?? 0,
+        judgeTrainedThisRun: judge?.evaluator.judge?.trained ?? false,
+        judgeTrainSeconds: judge?.evaluator.judge?.trainSeconds ?? 0,
         trainSeconds,
         evalSeconds,
         stepsThisRun: stepsRun,
@@ -345,7 +438,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       },
       evaluation: final,
       best: best ?? null,
-      judge: judge ? { testAccuracy: judge.info.testAccuracy, hash: judge.info.hash, cachePath: judge.info.path } : null,
+      judge: judge?.evaluator.judge ? { testAccuracy: judge.evaluator.judge.testAccuracy, hash: classifierDefinitionHash(), cachePath: judge.evaluator.judge.path } : null,
       versions,
       files: { grid: 'grid.png', diagnostics: 'diagnostics.svg', metrics: 'metrics.jsonl', config: 'config.json', checkpoints: ['checkpoints/last.safetensors', ...(best ? ['checkpoints/best.safetensors'] : [])] },
     };
@@ -356,8 +449,115 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   tb?.flush();
   releaseStandingCopy();
   trainer.dispose();
-  judge?.classifier.dispose();
+  evaluation?.evaluator.dispose();
   return { out, status, step: trainer.step, report, error };
+}
+
+/** The evaluation settings of a run: the caller's, else a resumed run's, else the MNIST judge for MNIST and none otherwise. */
+function trainingEvaluationSettings(options: TrainRunOptions, kind: dataNode.DatasetName, resumed: Partial<TrainEvaluationSettings> | null): TrainEvaluationSettings {
+  const given = options.evaluation ?? {};
+  const extractor = options.judge === false ? 'none' : (given.extractor ?? resumed?.extractor ?? (kind === 'mnist' ? 'mnist-judge' : 'none'));
+  return {
+    extractor,
+    inceptionWeights: given.inceptionWeights ?? resumed?.inceptionWeights ?? null,
+    allowUnverifiedWeights: given.allowUnverifiedWeights ?? resumed?.allowUnverifiedWeights ?? false,
+    split: given.split ?? resumed?.split ?? null,
+  };
+}
+
+/** Opens the extractor and the reference statistics of evaluations during training (null when there are none). */
+async function openTrainingEvaluator(
+  config: ReacganConfig,
+  settings: TrainEvaluationSettings,
+  kind: dataNode.DatasetName,
+  train: dataNode.Dataset,
+  options: { cacheDir?: string; onBadFile?: 'error' | 'skip'; log: (line: string) => void },
+): Promise<TrainingEvaluator | null> {
+  if (settings.extractor === 'none') {
+    if (kind !== 'mnist') {
+      options.log('no evaluation during training (and no checkpoints/best): pass --eval-extractor inception-v3-fid (with pytorch-fid\'s weights) or mnist-judge (greyscale digits) to evaluate every run.evalEvery steps');
+    }
+    return null;
+  }
+  const t0 = performance.now();
+  const split = await trainingReferenceSplit(config, settings.split);
+  // The reference's images are read once, for its statistics (which the cache then keeps): headers suffice up front.
+  const dataset = split === 'train' ? train : await openConfiguredDataset(config, split, { onBadFile: options.onBadFile, verify: 'header', log: options.log });
+  if (dataset.numClasses !== config.data.numClasses) throw new Error(`--eval-split ${split}: expected ${config.data.numClasses} classes like the training split, received ${dataset.numClasses} in ${dataset.name}`);
+  const evaluator = await openEvaluator(settings.extractor, { inceptionWeights: settings.inceptionWeights ?? undefined, allowUnverifiedWeights: settings.allowUnverifiedWeights, cacheDir: options.cacheDir, log: options.log });
+  try {
+    const reference = await referenceFeatures(evaluator, referenceSet(dataset, kind, split, config), { log: options.log });
+    options.log(`evaluation during training: ${evaluator.extractor.name} against ${dataset.name} (${dataset.count} images; reference statistics ${reference.cache})`);
+    return {
+      evaluator,
+      settings: { ...settings, split },
+      reference: reference.statistics,
+      referenceName: dataset.name,
+      referenceCache: reference.cache,
+      // The judge's 10 outputs are MNIST's digits: class accuracy wherever the classes are those digits (MNIST, a folder 0/ … 9/).
+      judgesMnist: evaluator.classifier !== null && dataset.classNames.length === 10 && dataset.classNames.every((n, k) => n === dataNode.MNIST_CLASSES[k]),
+      seconds: (performance.now() - t0) / 1000,
+    };
+  } catch (error) {
+    evaluator.dispose();
+    throw error;
+  }
+}
+
+function evaluationRecord(e: TrainingEvaluator): Record<string, unknown> {
+  return { ...e.settings, extractor: e.evaluator.extractor.name, weights: e.evaluator.weights, reference: e.referenceName, referenceCount: e.reference.count, referenceCache: e.referenceCache };
+}
+
+/** FID of `perClass` generated images of every class against the reference statistics, in the extractor's feature space. */
+async function fidOfGenerator(generate: (labels: Int32Array) => tf.Tensor4D, evaluation: TrainingEvaluator, perClass: number, numClasses: number): Promise<FidEvaluation> {
+  const labels = perClassLabels(numClasses, perClass);
+  const accumulator = new metrics.StatisticsAccumulator({ name: 'generated features' });
+  const batch = 100;
+  for (let start = 0; start < labels.length; start += batch) {
+    const images = generate(labels.slice(start, start + batch));
+    try {
+      accumulator.add(await evaluation.evaluator.extractor.extract(images, { range: [-1, 1] }));
+    } finally {
+      images.dispose();
+    }
+  }
+  const fid = metrics.frechetInceptionDistance(accumulator.statistics(), evaluation.reference);
+  const name = evaluation.evaluator.extractor.name;
+  return {
+    extractor: name,
+    numSamples: labels.length,
+    fid,
+    referenceCount: evaluation.reference.count,
+    fidDescription: `FID with ${name} (weights SHA-256 ${evaluation.evaluator.weights.sha256.slice(0, 16)}…${evaluation.evaluator.weights.verified ? '' : ', unverified'}), ${labels.length} generated vs ${evaluation.reference.count} images of ${evaluation.referenceName}`,
+    weightsSha256: evaluation.evaluator.weights.sha256,
+  };
+}
+
+/**
+ * What the non-finite stop can point to: `last.safetensors` only when it exists and loads (a checkpoint written
+ * before the failure), with its step.
+ */
+async function lastGoodCheckpoint(out: string, saveEvery: number): Promise<string> {
+  const file = join(out, 'checkpoints', 'last.safetensors');
+  if (!existsSync(file)) return `No checkpoint was written before it (checkpoints are written every run.saveEvery = ${saveEvery} steps), so there is nothing to resume from.`;
+  try {
+    const { meta } = await loadCheckpoint(file);
+    return `The last good checkpoint is ${file} (step ${meta.step}); resume from it with reacgan train --resume ${out} after changing what diverged (e.g. --set on run.* keys, or a new run with a lower learning rate).`;
+  } catch (error) {
+    return `${file} does not load (${(error as Error).message}), so there is no good checkpoint to resume from.`;
+  }
+}
+
+/** On an error mid-run: flush and write checkpoints/last.safetensors (reason 'error'); returns the line that says what happened. */
+async function saveOnError(error: unknown, trainer: Trainer, save: (name: 'last', reason: string, extra?: Partial<CheckpointInfo>) => Promise<void>, out: string): Promise<string> {
+  const file = join(out, 'checkpoints', 'last.safetensors');
+  try {
+    await trainer.flush();
+    await save('last', 'error', { error: (error as Error)?.message ?? String(error) });
+    return `training failed at step ${trainer.step + 1}; the state after step ${trainer.step} is saved in ${file} (reason 'error'): fix the cause, then continue with reacgan train --resume ${out}`;
+  } catch (saveError) {
+    return `training failed at step ${trainer.step + 1}, and no checkpoint could be written (${(saveError as Error)?.message ?? String(saveError)})`;
+  }
 }
 
 function median(xs: number[]): number | null {

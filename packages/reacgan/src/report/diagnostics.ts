@@ -17,8 +17,11 @@ export interface TrainLine {
 export interface EvalLine {
   kind: 'eval';
   step: number;
-  classAccuracy: number;
+  /** Class accuracy of the generated samples (the MNIST judge on MNIST only). */
+  classAccuracy?: number;
   fid: number;
+  /** The feature extractor of the FID (absent in runs written before extractors could be chosen: the MNIST judge). */
+  extractor?: string;
 }
 
 function series(lines: TrainLine[], key: string, name: string, window: number): Series | null {
@@ -38,9 +41,11 @@ export function diagnosticsPanels(train: TrainLine[], evals: EvalLine[], label =
     { title: 'Gradient norm of the conditioning head (D loss)', yLabel: '‖∇‖', logY: true, series: keep([series(train, 'diag/condHeadGradNorm', 'conditioning head', window)]) },
     { title: 'Wall time per step', yLabel: 'ms', series: [{ name: 'ms/step', points: smooth(train.map((l) => [l.step, l.ms] as [number, number]), window) }] },
   ];
+  const judged = evals.filter((e): e is EvalLine & { classAccuracy: number } => e.classAccuracy !== undefined);
+  if (judged.length) panels.push({ title: 'Evaluation: class accuracy of generated samples', yLabel: 'accuracy', series: [{ name: 'judge accuracy', points: judged.map((e) => [e.step, e.classAccuracy]) }] });
   if (evals.length) {
-    panels.push({ title: 'Evaluation: class accuracy of generated samples', yLabel: 'accuracy', series: [{ name: 'judge accuracy', points: evals.map((e) => [e.step, e.classAccuracy]) }] });
-    panels.push({ title: "Evaluation: FID in the judge's feature space (not Inception)", yLabel: 'FID', series: [{ name: 'FID', points: evals.map((e) => [e.step, e.fid]) }] });
+    const judge = !evals[0].extractor || evals[0].extractor.includes('mnist-judge');
+    panels.push({ title: judge ? "Evaluation: FID in the judge's feature space (not Inception)" : `Evaluation: FID (${evals[0].extractor})`, yLabel: 'FID', series: [{ name: 'FID', points: evals.map((e) => [e.step, e.fid]) }] });
   }
   if (label) for (const p of panels) p.title = `${label}: ${p.title}`;
   return panels;
@@ -60,7 +65,7 @@ export function comparisonSvg(runs: { name: string; train: TrainLine[]; evals: E
     { title: "Norm of D's pooled features (real)", yLabel: '‖h‖', logY: true, series: pick('diag/dFeatureNormReal') },
     { title: 'Discriminator loss', yLabel: 'loss', series: pick('d/loss') },
     { title: 'Generator loss', yLabel: 'loss', series: pick('g/loss') },
-    { title: 'Class accuracy of generated samples (judge)', yLabel: 'accuracy', series: runs.map((r) => ({ name: r.name, points: r.evals.map((e) => [e.step, e.classAccuracy] as [number, number]) })) },
+    { title: 'Class accuracy of generated samples (judge)', yLabel: 'accuracy', series: runs.map((r) => ({ name: r.name, points: r.evals.filter((e) => e.classAccuracy !== undefined).map((e) => [e.step, e.classAccuracy!] as [number, number]) })) },
     { title: "FID in the judge's feature space (not Inception)", yLabel: 'FID', series: runs.map((r) => ({ name: r.name, points: r.evals.map((e) => [e.step, e.fid] as [number, number]) })) },
   ];
   return renderPanelsSvg(panels, { title });

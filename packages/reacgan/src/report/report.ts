@@ -1,5 +1,15 @@
 import type { JudgeResult } from '../eval/judge.js';
 
+/** An evaluation by FID with a chosen extractor (any dataset), during or at the end of training. */
+export interface FidEvaluation {
+  extractor: string;
+  numSamples: number;
+  fid: number;
+  referenceCount: number;
+  fidDescription: string;
+  weightsSha256: string;
+}
+
 /** report.json of a run. */
 export interface RunReport {
   title: string;
@@ -27,8 +37,8 @@ export interface RunReport {
     msPerStepMedian: number | null;
     msPerStepMean: number | null;
   };
-  /** The final evaluation with the judge classifier (MNIST), or null. */
-  evaluation: JudgeResult | null;
+  /** The final evaluation: the judge classifier's (MNIST), an FID with the chosen extractor, or null. */
+  evaluation: JudgeResult | FidEvaluation | null;
   best: { metric: string; value: number; step: number } | null;
   judge: { testAccuracy: number; hash: string; cachePath: string } | null;
   versions: Record<string, string>;
@@ -50,12 +60,15 @@ export function renderReportMarkdown(r: RunReport): string {
     '',
   ];
   const e = r.evaluation;
-  if (e) {
+  if (e && !('classAccuracy' in e)) {
+    lines.push(`| metric | value |`, `| --- | --- |`, `| FID of ${e.numSamples} generated samples vs ${e.referenceCount} reference images (${e.extractor}) | **${e.fid.toFixed(3)}** |`, '', `The FID here is ${e.fidDescription}.`);
+    if (r.best) lines.push('', `Lowest FID of the smaller evaluations during training (run.evalNumSamples samples each; not comparable with the final evaluation above): ${r.best.value.toFixed(3)} at step ${r.best.step} (checkpoints/best.safetensors).`);
+  } else if (e) {
     lines.push(
       `| metric | value |`,
       `| --- | --- |`,
       `| class accuracy of ${e.numSamples} generated samples (${e.perClass} per class), judged by the independent MNIST classifier | **${pct(e.classAccuracy)}** |`,
-      `| FID in the classifier's feature space vs ${e.referenceCount} MNIST test images (not Inception FID) | **${e.fid.toFixed(3)}** |`,
+      `| FID in the classifier's feature space vs ${e.referenceCount} reference images (not Inception FID) | **${e.fid.toFixed(3)}** |`,
       `| judge's mean confidence on generated samples | ${pct(e.meanConfidence)} |`,
       `| judge classifier's own accuracy on the MNIST test set | ${pct(e.classifierTestAccuracy)} |`,
       '',
@@ -65,7 +78,7 @@ export function renderReportMarkdown(r: RunReport): string {
     );
     if (r.best) lines.push('', `Lowest FID of the smaller evaluations during training (run.evalNumSamples samples each; not comparable with the final evaluation above): ${r.best.value.toFixed(3)} at step ${r.best.step} (checkpoints/best.safetensors).`);
   } else {
-    lines.push('No judge evaluation for this dataset (the MNIST judge applies to MNIST; use `reacgan evaluate` with a feature extractor).');
+    lines.push('No evaluation in this run (choose an extractor with `reacgan train --eval-extractor`, or use `reacgan evaluate`).');
   }
   lines.push(
     '',
@@ -74,7 +87,11 @@ export function renderReportMarkdown(r: RunReport): string {
     `| part | seconds |`,
     `| --- | --- |`,
     `| whole process (startup, data, judge, training, evaluation, writing) | ${t.wallSeconds.toFixed(1)} |`,
-    ...(r.judge ? [`| judge classifier${t.judgeTrainedThisRun ? ` (trained in this run: ${t.judgeTrainSeconds.toFixed(1)} s, then cached)` : ' (loaded from cache)'} + test-set features | ${t.judgeSetupSeconds.toFixed(1)} |`] : []),
+    ...(r.judge
+      ? [`| judge classifier${t.judgeTrainedThisRun ? ` (trained in this run: ${t.judgeTrainSeconds.toFixed(1)} s, then cached)` : ' (loaded from cache)'} + reference features | ${t.judgeSetupSeconds.toFixed(1)} |`]
+      : r.evaluation
+        ? [`| feature extractor + reference features | ${t.judgeSetupSeconds.toFixed(1)} |`]
+        : []),
     `| training (${t.stepsThisRun} steps, median ${t.msPerStepMedian?.toFixed(0) ?? '-'} ms/step) | ${t.trainSeconds.toFixed(1)} |`,
     `| final evaluation | ${t.evalSeconds.toFixed(1)} |`,
     '',

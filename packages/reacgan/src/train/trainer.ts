@@ -94,7 +94,7 @@ export class Trainer {
       if (dataset.numClasses !== config.data.numClasses) {
         throw new Error(`data.numClasses: expected ${dataset.numClasses} (classes of ${dataset.name}), received ${config.data.numClasses}`);
       }
-      const transforms = datasetTransforms(config, dataset.imageShape, 'train');
+      const transforms = datasetTransforms(config, dataset, 'train');
       const iteratorOptions = { batchSize: config.optimization.batchSize, shuffle: true, dropLast: true, infinite: true, transforms, prefetch: 2 };
       batches = data.createBatchIterator(dataset, { ...iteratorOptions, seed: data.deriveSeed(config.run.seed, DATA_KEY) }) as unknown as BatchSource;
       if (config.loss.applyFm) fmBatches = data.createBatchIterator(dataset, { ...iteratorOptions, seed: data.deriveSeed(config.run.seed, FM_KEY) }) as unknown as BatchSource;

@@ -1,0 +1,244 @@
+/**
+ * Feature extractors and reference statistics for `reacgan evaluate` and the evaluations during training:
+ * which network turns images into features (the MNIST judge, or pytorch-fid's Inception with its weights
+ * file), and the reference set's features, pushed through @reacgan/metrics' statistics cache so a second
+ * evaluation against the same reference does not extract them again.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as data from '@reacgan/data';
+import * as dataNode from '@reacgan/data/node';
+import * as metrics from '@reacgan/metrics';
+import * as metricsNode from '@reacgan/metrics/node';
+import * as tf from '@tensorflow/tfjs-core';
+import { classifierDefinitionHash, type MnistClassifier } from '../eval/mnist-classifier.js';
+import { datasetTransforms, type TransformSettings } from '../train/pipeline.js';
+import { type ClassifierCacheInfo, loadOrTrainMnistClassifier } from './cache.js';
+
+export type ExtractorName = 'mnist-judge' | 'inception-v3-fid';
+export const EXTRACTOR_NAMES: readonly ExtractorName[] = ['mnist-judge', 'inception-v3-fid'];
+
+/** Where pytorch-fid's weights file comes from (its GitHub release). */
+export const FID_INCEPTION_WEIGHTS_URL = metrics.FID_INCEPTION_WEIGHTS_URL;
+
+/** A feature extractor ready to use, with what identifies its weights. */
+export interface Evaluator {
+  name: ExtractorName;
+  extractor: metrics.FeatureExtractor;
+  /** The MNIST judge (class accuracy comes with it), else null. */
+  classifier: MnistClassifier | null;
+  /** The weights: file (null for the judge, which lives in the cache), SHA-256, whether it is pytorch-fid's file. */
+  weights: { file: string | null; sha256: string; verified: boolean };
+  /** The judge's cache entry (where, trained by this call or loaded, training seconds); null for Inception. */
+  judge: ClassifierCacheInfo | null;
+  dispose(): void;
+}
+
+export interface OpenEvaluatorOptions {
+  /** pytorch-fid's pt_inception-2015-12-05-6726825d.pth (default: that file in @reacgan/metrics' cache folder). */
+  inceptionWeights?: string;
+  /** Accept an Inception weights file whose SHA-256 is not pytorch-fid's (its hash is recorded). */
+  allowUnverifiedWeights?: boolean;
+  /** 'uint8' quantises images before the extractor (StudioGAN ≥ 2022); default 'none' (v0.3.0). */
+  quantize?: 'none' | 'uint8';
+  /** Cache folder of the judge classifier. */
+  cacheDir?: string;
+  log?: (line: string) => void;
+}
+
+/** The message for a missing weights file: what it is, where it comes from, how to pass it. */
+export function missingInceptionWeightsMessage(cacheFile: string): string {
+  return (
+    `--extractor inception-v3-fid needs pytorch-fid's weights file ${metrics.FID_INCEPTION_WEIGHTS_FILENAME} (about 91 MB, the TF-Inception weights every published FID uses; not bundled): ` +
+    `download it from ${FID_INCEPTION_WEIGHTS_URL} and pass --inception-weights <file>, or save it as ${cacheFile}`
+  );
+}
+
+/**
+ * Opens a feature extractor:
+ * - `mnist-judge`: this project's MNIST classifier (trained once on the MNIST training set, cached); 128-d
+ *   features, 10 logits; its weights' SHA-256 identifies it in cache keys and outputs.
+ * - `inception-v3-fid`: pytorch-fid's TF-Inception (2048-d pool features, 1008 logits) from `inceptionWeights`
+ *   or the cache folder's copy. A file whose SHA-256 does not start with 6726825d is refused unless
+ *   `allowUnverifiedWeights` (FIDs with other weights are not comparable with published ones).
+ * @throws Error naming the file, its hash and the download address.
+ */
+export async function openEvaluator(name: ExtractorName, options: OpenEvaluatorOptions = {}): Promise<Evaluator> {
+  if (name === 'mnist-judge') {
+    const test = await dataNode.loadMnist({ split: 'test' });
+    const { classifier, info } = await loadOrTrainMnistClassifier(() => dataNode.loadMnist({ split: 'train' }), test, { dir: options.cacheDir, log: options.log });
+    const sha256 = weightsHash(classifier.weights);
+    const extractor = metrics.featureExtractorFromModel((x: tf.Tensor4D) => classifier.apply(x), {
+      name: `reacgan-mnist-judge-${classifierDefinitionHash()}`,
+      inputSize: 32,
+      inputRange: [-1, 1],
+      batchSize: 500,
+      quantize: options.quantize ?? 'none',
+      weightsHash: sha256,
+    });
+    return { name, extractor, classifier, weights: { file: null, sha256, verified: true }, judge: info, dispose: () => (extractor.dispose(), classifier.dispose()) };
+  }
+  if (name !== 'inception-v3-fid') throw new Error(`--extractor: expected one of ${EXTRACTOR_NAMES.join(', ')}, received '${String(name)}'`);
+  const cacheFile = join(metricsNode.defaultCacheDir(), metrics.FID_INCEPTION_WEIGHTS_FILENAME);
+  const file = options.inceptionWeights ?? (existsSync(cacheFile) ? cacheFile : null);
+  if (!file) throw new Error(missingInceptionWeightsMessage(cacheFile));
+  if (!existsSync(file)) throw new Error(`--inception-weights ${file}: no such file. ${missingInceptionWeightsMessage(cacheFile)}`);
+  const bytes = new Uint8Array(readFileSync(file));
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const verified = sha256.startsWith(metrics.FID_INCEPTION_WEIGHTS_SHA256_PREFIX);
+  if (!verified && !options.allowUnverifiedWeights) {
+    throw new Error(
+      `--inception-weights ${file}: SHA-256 ${sha256} is not pytorch-fid's ${metrics.FID_INCEPTION_WEIGHTS_FILENAME} (its hash starts with ${metrics.FID_INCEPTION_WEIGHTS_SHA256_PREFIX}; get it from ${FID_INCEPTION_WEIGHTS_URL}); ` +
+        'FIDs with other weights are not comparable with published ones. Pass --allow-unverified-weights to use this file anyway (its hash goes into the output)',
+    );
+  }
+  if (!verified) options.log?.(`warning: Inception weights ${file} are not pytorch-fid's (SHA-256 ${sha256}); numbers are not comparable with published FIDs`);
+  const extractor = await metrics.createInceptionV3FidExtractor({ weights: bytes, verifyHash: false, quantize: options.quantize ?? 'none' });
+  return { name, extractor, classifier: null, weights: { file, sha256, verified }, judge: null, dispose: () => extractor.dispose() };
+}
+
+/** SHA-256 of the judge's weights (float32 little-endian, in name order): the cache keys follow the actual weights. */
+function weightsHash(weights: Map<string, tf.Variable>): string {
+  const hash = createHash('sha256');
+  for (const name of [...weights.keys()].sort()) {
+    const values = weights.get(name)!.dataSync() as Float32Array;
+    hash.update(name).update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+  }
+  return hash.digest('hex');
+}
+
+/** The reference set of an evaluation: a dataset split and how its images are brought to the evaluation size. */
+export interface ReferenceSet {
+  dataset: data.Dataset;
+  /** Loader name ('mnist', 'folder', …). */
+  kind: string;
+  split: data.SplitName;
+  /** [S, S, C] every image is transformed to before the extractor. */
+  imageShape: [number, number, number];
+  transforms: data.ImageTransform[];
+}
+
+/** Opens a reference split and its evaluation transforms (centre crop / resize / pad; no flip). */
+export function referenceSet(dataset: data.Dataset, kind: string, split: data.SplitName, settings: TransformSettings): ReferenceSet {
+  return { dataset, kind, split, imageShape: [settings.data.imgSize, settings.data.imgSize, settings.data.imgChannels], transforms: datasetTransforms(settings, dataset, 'eval') };
+}
+
+/** What a pass over the reference set gave. */
+export interface ReferenceFeatures {
+  statistics: metrics.FeatureStatistics;
+  /** Statistics of each class (index = label), when asked for. */
+  perClass: metrics.FeatureStatistics[] | null;
+  /** Every feature row, when asked for (KID / PRDC need them: not cached). */
+  features: { data: Float32Array; shape: [number, number] } | null;
+  /** 'hit': from the cache; 'miss': extracted and stored; 'off': --no-cache; 'bypassed': features were needed. */
+  cache: 'hit' | 'miss' | 'off' | 'bypassed';
+  /** The full cache key of the overall statistics (every protocol choice). */
+  cacheKey: metrics.StatisticsCacheKey;
+  cacheFile: string | null;
+  seconds: number;
+}
+
+/**
+ * A fingerprint of a dataset's content: for image files, every relative path with its size and modification
+ * time (a changed, added or removed file changes it); for packaged datasets (MNIST, CIFAR) their source and
+ * count.
+ */
+async function datasetFingerprint(dataset: data.Dataset & Partial<dataNode.ImageFileDatasetExtras>): Promise<string> {
+  const hash = createHash('sha256').update(`${dataset.name}\n${dataset.source ?? ''}\n${dataset.count}\n${dataset.classNames.join('\n')}`);
+  if (dataset.files && dataset.root) {
+    for (const file of dataset.files) {
+      const s = await stat(join(dataset.root, file));
+      hash.update(`\n${file}\t${s.size}\t${Math.round(s.mtimeMs)}`);
+    }
+  }
+  return hash.digest('hex').slice(0, 32);
+}
+
+/**
+ * Reference features through the statistics cache (@reacgan/metrics' FileStatisticsCache; entries live in
+ * `<cache>/metrics/statistics/*.npz`). The key names the extractor and its weights' SHA-256, resize,
+ * quantisation, input size, the dataset, split, content fingerprint, image count, evaluation size, channels and
+ * transforms (and the class for per-class entries). With `keepFeatures` the rows are needed and the cache is
+ * bypassed; `cache: null` turns it off.
+ */
+export async function referenceFeatures(
+  evaluator: Evaluator,
+  reference: ReferenceSet,
+  options: { perClass?: boolean; keepFeatures?: boolean; cache?: metrics.StatisticsCache | null; batchSize?: number; log?: (line: string) => void } = {},
+): Promise<ReferenceFeatures> {
+  const t0 = performance.now();
+  const { dataset } = reference;
+  const cache = options.cache === undefined ? new metricsNode.FileStatisticsCache() : options.cache;
+  const fingerprint = await datasetFingerprint(dataset);
+  const extra = {
+    datasetSource: dataset.source ?? dataset.name,
+    fingerprint,
+    channels: reference.imageShape[2],
+    transforms: reference.transforms.map((t) => t.name).join(' → ') || 'none',
+  };
+  const keyOf = (count: number, more: Record<string, string | number> = {}) =>
+    metrics.statisticsCacheKey(evaluator.extractor.protocol, { dataset: reference.kind, split: reference.split, imageSize: reference.imageShape[0], count, extra: { ...extra, ...more } });
+  const cacheKey = keyOf(dataset.count);
+  const counts = new Array<number>(dataset.numClasses).fill(0);
+  for (const l of dataset.labels) counts[l]++;
+  const classKeys = counts.map((n, k) => (n >= 2 ? keyOf(n, { class: k, className: dataset.classNames[k] }) : null));
+  const cacheFile = cache instanceof metricsNode.FileStatisticsCache ? cache.fileFor(cacheKey) : null;
+
+  if (cache && !options.keepFeatures) {
+    const statistics = await cache.get(cacheKey);
+    const perClass = options.perClass ? await Promise.all(classKeys.map((k) => (k ? cache.get(k) : undefined))) : null;
+    if (statistics && (!perClass || perClass.every((s) => s !== undefined))) {
+      options.log?.(`reference statistics: cached (${cacheFile ?? 'memory'})`);
+      return { statistics, perClass: perClass as metrics.FeatureStatistics[] | null, features: null, cache: 'hit', cacheKey, cacheFile, seconds: (performance.now() - t0) / 1000 };
+    }
+  }
+  options.log?.(`reference features: ${dataset.count} images of ${dataset.name} through ${evaluator.extractor.name}`);
+  const all = new metrics.StatisticsAccumulator({ name: 'reference features' });
+  const byClass = options.perClass ? new metrics.ClassConditionalStatisticsAccumulator(dataset.numClasses, { name: 'reference features' }) : null;
+  const parts: Float32Array[] = [];
+  let dim = 0;
+  const iterator = data.createBatchIterator(dataset, { batchSize: options.batchSize ?? 100, shuffle: false, dropLast: false, transforms: reference.transforms });
+  for await (const batch of iterator) {
+    const x = tf.tensor4d(batch.images, batch.shape);
+    const out = await evaluator.extractor.extract(x, { range: [-1, 1] });
+    x.dispose();
+    all.add(out);
+    byClass?.add(out, batch.labels);
+    if (options.keepFeatures) parts.push(out.features);
+    dim = out.dim;
+  }
+  const statistics = all.statistics();
+  const perClass = byClass ? classStatistics(byClass, dataset.classNames) : null;
+  let state: ReferenceFeatures['cache'] = cache ? (options.keepFeatures ? 'bypassed' : 'miss') : 'off';
+  if (cache) {
+    try {
+      await cache.set(cacheKey, statistics);
+      if (perClass) for (const [k, key] of classKeys.entries()) if (key) await cache.set(key, perClass[k]);
+    } catch (error) {
+      options.log?.(`warning: reference statistics not cached (${(error as Error).message})`);
+      state = 'off';
+    }
+  }
+  let features: ReferenceFeatures['features'] = null;
+  if (options.keepFeatures) {
+    const rows = parts.reduce((n, p) => n + p.length, 0) / Math.max(1, dim);
+    const joined = new Float32Array(rows * dim);
+    let o = 0;
+    for (const p of parts) {
+      joined.set(p, o);
+      o += p.length;
+    }
+    features = { data: joined, shape: [rows, dim] };
+  }
+  return { statistics, perClass, features, cache: state, cacheKey, cacheFile, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** Per-class statistics; a class with fewer than 2 images is an error naming it (its covariance is undefined). */
+export function classStatistics(accumulator: metrics.ClassConditionalStatisticsAccumulator, classNames: readonly string[]): metrics.FeatureStatistics[] {
+  const counts = accumulator.counts();
+  const short = counts.map((n, k) => (n < 2 ? `${JSON.stringify(classNames[k])} (${n})` : null)).filter((x) => x !== null);
+  if (short.length) throw new Error(`intra-class FID needs at least 2 images of every class; too few: ${short.join(', ')}`);
+  return accumulator.statistics();
+}
