@@ -420,7 +420,7 @@ async function evaluateSets(reference: ReferenceSet, generated: AsyncIterable<Ge
       warnings.push(`FID from ${numGenerated} generated samples in a ${featureDim}-d feature space: the sample covariance is singular and FID is strongly biased upward; use well above ${featureDim} samples (the usual protocol: as many as the reference split)`);
     }
     const result: EvaluationResult['metrics'] = {};
-    if (want('fid')) result.fid = metrics.frechetInceptionDistance(fakeAcc.statistics(), real.statistics);
+    if (want('fid')) result.fid = metrics.frechetInceptionDistance(fakeAcc.statistics(), real.statistics, { onWarning: (m) => log(`warning: @reacgan/metrics: ${m}`) });
     if (fakeByClass && real.perClass) {
       const fakeStats = classStatistics(fakeByClass, reference.dataset.classNames);
       let small = 0;

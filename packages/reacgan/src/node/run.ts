@@ -313,7 +313,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     if (evaluation.judgesMnist) {
       return judgeGenerator(generate, evaluation.evaluator.classifier!, evaluation.reference, { perClass, numClasses: config.data.numClasses, referenceName: kind === 'mnist' ? undefined : `images of ${evaluation.referenceName}` });
     }
-    return fidOfGenerator(generate, evaluation, perClass, config.data.numClasses);
+    return fidOfGenerator(generate, evaluation, perClass, config.data.numClasses, log);
   };
   const statisticsFields = { batchNormStatistics: generation.mode, ...(generation.standing ? { standingStatistics: standingStatisticsRecord(generation.standing) } : {}) };
   const evalLine = (step: number, r: TrainingEvaluation, final = false): EvalLine & Record<string, unknown> => ({
@@ -509,7 +509,7 @@ function evaluationRecord(e: TrainingEvaluator): Record<string, unknown> {
 }
 
 /** FID of `perClass` generated images of every class against the reference statistics, in the extractor's feature space. */
-async function fidOfGenerator(generate: (labels: Int32Array) => tf.Tensor4D, evaluation: TrainingEvaluator, perClass: number, numClasses: number): Promise<FidEvaluation> {
+async function fidOfGenerator(generate: (labels: Int32Array) => tf.Tensor4D, evaluation: TrainingEvaluator, perClass: number, numClasses: number, log: (line: string) => void): Promise<FidEvaluation> {
   const labels = perClassLabels(numClasses, perClass);
   const accumulator = new metrics.StatisticsAccumulator({ name: 'generated features' });
   const batch = 100;
@@ -521,7 +521,7 @@ async function fidOfGenerator(generate: (labels: Int32Array) => tf.Tensor4D, eva
       images.dispose();
     }
   }
-  const fid = metrics.frechetInceptionDistance(accumulator.statistics(), evaluation.reference);
+  const fid = metrics.frechetInceptionDistance(accumulator.statistics(), evaluation.reference, { onWarning: (m) => log(`warning: @reacgan/metrics: ${m}`) });
   const name = evaluation.evaluator.extractor.name;
   return {
     extractor: name,
