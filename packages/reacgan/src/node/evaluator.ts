@@ -148,9 +148,11 @@ export interface ReferenceFeatures {
 async function datasetFingerprint(dataset: data.Dataset & Partial<dataNode.ImageFileDatasetExtras>): Promise<string> {
   const hash = createHash('sha256').update(`${dataset.name}\n${dataset.source ?? ''}\n${dataset.count}\n${dataset.classNames.join('\n')}`);
   if (dataset.files && dataset.root) {
-    for (const file of dataset.files) {
-      const s = await stat(join(dataset.root, file));
-      hash.update(`\n${file}\t${s.size}\t${Math.round(s.mtimeMs)}`);
+    const { files, root } = dataset;
+    for (let start = 0; start < files.length; start += 256) {
+      const chunk = files.slice(start, start + 256);
+      const stats = await Promise.all(chunk.map((file) => stat(join(root, file))));
+      chunk.forEach((file, i) => hash.update(`\n${file}\t${stats[i].size}\t${Math.round(stats[i].mtimeMs)}`));
     }
   }
   return hash.digest('hex').slice(0, 32);
