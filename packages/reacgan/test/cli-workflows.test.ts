@@ -273,6 +273,17 @@ describe(`evaluate a folder of PNGs [${backend}]`, () => {
     expect(fresh.metrics.fid).toBe(first.metrics.fid);
   });
 
+  it("training on a folder of digits 0/ … 9/: the judge's evaluations come with class accuracy", async () => {
+    const out = join(dir, 'run-digits');
+    await cli(['train', '--dataset', 'folder', '--root', digits(), '--steps', '2', '--batch-size', '8', '--out', out, '--no-progress', '--backend', backend, '--eval-extractor', 'mnist-judge', ...small]);
+    const evals = (await readFile(join(out, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.kind === 'eval');
+    expect(evals.length).toBe(2); // step 2, and the final evaluation
+    for (const e of evals) expect(e.classAccuracy).toBeGreaterThanOrEqual(0);
+    const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
+    expect(report.evaluation).toMatchObject({ numSamples: 1000, referenceCount: 200 });
+    expect(report.evaluation.fidDescription).toContain(`images of folder:${digits()}`);
+  });
+
   it("--metrics all means every metric of the extractor (no IS for the judge) and the images' labels; unlabelled images skip ifid", async () => {
     const all = JSON.parse((await cli(['evaluate', '--images', digits(), '--dataset', 'mnist', '--metrics', 'all', '--kid-subsets', '5', '--backend', backend])).out);
     expect(all.protocol.metrics).toEqual(['fid', 'kid', 'prdc', 'ifid']);
