@@ -71,7 +71,19 @@ export {
 } from './extractors/registry.js';
 export { accumulateFeatures, type AccumulatedFeatures } from './extractors/accumulate.js';
 export { assertFloat32Backend } from './extractors/run-batched.js';
-export { isTorchTensor, readTorchCheckpoint, readTorchStateDict, TorchCheckpointError, TorchOrderedDict, type TorchDtype, type TorchTensor } from './torch/read-checkpoint.js';
+export {
+  isTorchTensor,
+  isTorchTensorInfo,
+  readTorchCheckpoint,
+  readTorchStateDict,
+  readTorchZipEntries,
+  TorchCheckpointError,
+  TorchOrderedDict,
+  type TorchDtype,
+  type TorchTensor,
+  type TorchTensorInfo,
+  type TorchZipEntries,
+} from './torch/read-checkpoint.js';
 export { canonicalCacheKey, statisticsCacheKey, type StatisticsCacheKey } from './cache/key.js';
 export { getOrComputeStatistics, MemoryStatisticsCache, type StatisticsCache } from './cache/cache.js';
 export { decodeStatisticsNpz, encodeStatisticsNpz } from './cache/npz.js';

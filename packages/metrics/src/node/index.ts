@@ -1,6 +1,7 @@
 /**
  * Node-only helpers of @reacgan/metrics: weight files on disk and downloaded once into a cache
- * directory, and an on-disk reference-statistics cache (.npz files numpy can read).
+ * directory, an on-disk reference-statistics cache (.npz files numpy can read), and `.pth` files read entry
+ * by entry (`readTorchCheckpointFile`).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -19,6 +20,8 @@ import {
 } from '../extractors/inception-v3-fid.js';
 import type { FeatureExtractor } from '../extractors/types.js';
 import type { FeatureStatistics } from '../statistics.js';
+
+export { readTorchCheckpointFile } from '../torch/read-checkpoint-file.js';
 
 /**
  * The cache directory: `REACGAN_METRICS_CACHE_DIR`, else `$REACGAN_CACHE_DIR/metrics`, else

@@ -91,7 +91,6 @@ class StorageRef {
     readonly numel: number,
     /** Element offset into the underlying storage (legacy storage views). */
     readonly viewOffset: number,
-    readonly load: () => Uint8Array,
   ) {}
 }
 
@@ -121,23 +120,87 @@ function readZipCheckpoint(u8: Uint8Array): unknown {
   } catch (error) {
     throw new TorchCheckpointError(`cannot read the zip archive: ${(error as Error).message}`);
   }
-  const pklName = Object.keys(entries).find((n) => n.endsWith('/data.pkl') || n === 'data.pkl');
-  if (!pklName) throw new TorchCheckpointError('zip archive has no data.pkl: not a torch.save file');
-  const prefix = pklName.slice(0, pklName.length - 'data.pkl'.length);
-  const byteorder = entries[`${prefix}byteorder`];
-  if (byteorder && new TextDecoder().decode(byteorder).trim() !== 'little') {
-    throw new TorchCheckpointError('big-endian checkpoints are not supported');
+  const { pklName, prefix } = zipLayout(Object.keys(entries));
+  checkByteOrder(entries[`${prefix}byteorder`]);
+  const root = makeParser(zipPersistentLoad).parse(entries[pklName]);
+  return finalize(root, (p) => materialize(p, zipStorage(prefix, p.storage.key, entries[`${prefix}data/${p.storage.key}`])));
+}
+
+/**
+ * Random access to the entries of a `torch.save` zip archive: e.g. a file on disk read entry by entry
+ * (`readTorchCheckpointFile` of `@reacgan/metrics/node` does it with yauzl), so that a 1 GB checkpoint is
+ * never held twice in memory and its scalars can be read without its tensors.
+ */
+export interface TorchZipEntries {
+  /** The entry names of the archive (`<archive>/data.pkl`, `<archive>/data/0`, …). */
+  names: readonly string[];
+  /** The bytes of one entry. */
+  read(name: string): Uint8Array | Promise<Uint8Array>;
+}
+
+/** A tensor of a checkpoint read with `tensors: false`: its dtype and shape, no values. */
+export interface TorchTensorInfo {
+  dtype: TorchDtype;
+  shape: number[];
+  /** The storage entry it lives in (`data/<storage>`). */
+  storage: string;
+}
+
+/** True for a value produced for a tensor by {@link readTorchZipEntries} with `tensors: false`. */
+export function isTorchTensorInfo(x: unknown): x is TorchTensorInfo {
+  return typeof x === 'object' && x !== null && 'dtype' in x && 'shape' in x && 'storage' in x && !('data' in x);
+}
+
+/**
+ * {@link readTorchCheckpoint} for a zip-format checkpoint given as entries: reads `data.pkl`, then each storage
+ * entry that tensors use, one at a time (the storage's bytes are released once its tensors are decoded).
+ * @param options.tensors false: do not read any storage; tensors become {@link TorchTensorInfo} (dtype and
+ *   shape), for listing keys and shapes or reading a checkpoint's scalars cheaply. Default true.
+ * @throws TorchCheckpointError as {@link readTorchCheckpoint}.
+ */
+export async function readTorchZipEntries(entries: TorchZipEntries, options: { tensors?: boolean } = {}): Promise<unknown> {
+  const { pklName, prefix } = zipLayout(entries.names);
+  if (entries.names.includes(`${prefix}byteorder`)) checkByteOrder(await entries.read(`${prefix}byteorder`));
+  const root = makeParser(zipPersistentLoad).parse(await entries.read(pklName));
+  const decoded = new Map<PendingTensor, TorchTensor | TorchTensorInfo>();
+  const byStorage = new Map<string, PendingTensor[]>();
+  finalize(root, (p) => {
+    const list = byStorage.get(p.storage.key) ?? [];
+    list.push(p);
+    byStorage.set(p.storage.key, list);
+    return null;
+  });
+  for (const [key, pendings] of byStorage) {
+    if (options.tensors === false) {
+      for (const p of pendings) decoded.set(p, { dtype: p.storage.type.dtype, shape: [...p.shape], storage: key });
+      continue;
+    }
+    const name = `${prefix}data/${key}`;
+    const raw = zipStorage(prefix, key, entries.names.includes(name) ? await entries.read(name) : undefined);
+    for (const p of pendings) decoded.set(p, materialize(p, raw));
   }
-  const persistentLoad = (pid: unknown): StorageRef => {
-    const { type, key, numel } = parsePersistentId(pid);
-    return new StorageRef(type, key, numel, 0, () => {
-      const data = entries[`${prefix}data/${key}`];
-      if (!data) throw new TorchCheckpointError(`storage '${key}' is missing from the archive (${prefix}data/${key})`);
-      return data;
-    });
-  };
-  const parser = makeParser(persistentLoad);
-  return finalize(parser.parse(entries[pklName]));
+  return finalize(root, (p) => decoded.get(p)!);
+}
+
+/** The data.pkl entry of a zip checkpoint and the archive folder prefix (`archive/`, `<name>/`). */
+function zipLayout(names: readonly string[]): { pklName: string; prefix: string } {
+  const pklName = names.find((n) => n.endsWith('/data.pkl') || n === 'data.pkl');
+  if (!pklName) throw new TorchCheckpointError('zip archive has no data.pkl: not a torch.save file');
+  return { pklName, prefix: pklName.slice(0, pklName.length - 'data.pkl'.length) };
+}
+
+function checkByteOrder(byteorder: Uint8Array | undefined): void {
+  if (byteorder && new TextDecoder().decode(byteorder).trim() !== 'little') throw new TorchCheckpointError('big-endian checkpoints are not supported');
+}
+
+function zipPersistentLoad(pid: unknown): StorageRef {
+  const { type, key, numel } = parsePersistentId(pid);
+  return new StorageRef(type, key, numel, 0);
+}
+
+function zipStorage(prefix: string, key: string, data: Uint8Array | undefined): Uint8Array {
+  if (!data) throw new TorchCheckpointError(`storage '${key}' is missing from the archive (${prefix}data/${key})`);
+  return data;
 }
 
 function readLegacyCheckpoint(u8: Uint8Array): unknown {
@@ -156,16 +219,13 @@ function readLegacyCheckpoint(u8: Uint8Array): unknown {
   const sysInfo = plain.read<unknown>(reader) as Map<string, unknown>;
   if (sysInfo instanceof Map && sysInfo.get('little_endian') === false) throw new TorchCheckpointError('big-endian checkpoints are not supported');
   const storages = new Map<string, { data?: Uint8Array; bytes: number }>();
+  /** Storage (or view) key → the key of the root storage that holds its bytes. */
+  const rootKeys = new Map<string, string>();
   const persistentLoad = (pid: unknown): StorageRef => {
     const { type, key, numel, view } = parsePersistentId(pid);
     if (!storages.has(key)) storages.set(key, { bytes: type.bytes });
-    const rootKey = key;
-    const ref = new StorageRef(type, view ? view.key : key, view ? view.size : numel, view ? view.offset : 0, () => {
-      const s = storages.get(rootKey);
-      if (!s?.data) throw new TorchCheckpointError(`storage '${rootKey}' has no data in the file`);
-      return s.data;
-    });
-    return ref;
+    rootKeys.set(view ? view.key : key, key);
+    return new StorageRef(type, view ? view.key : key, view ? view.size : numel, view ? view.offset : 0);
   };
   const main = makeParser(persistentLoad).read<unknown>(reader);
   const keys = plain.read<unknown>(reader);
@@ -183,7 +243,12 @@ function readLegacyCheckpoint(u8: Uint8Array): unknown {
     s.data = u8.subarray(pos, pos + nbytes);
     pos += nbytes;
   }
-  return finalize(main);
+  return finalize(main, (p) => {
+    const rootKey = rootKeys.get(p.storage.key) ?? p.storage.key;
+    const data = storages.get(rootKey)?.data;
+    if (!data) throw new TorchCheckpointError(`storage '${rootKey}' has no data in the file`);
+    return materialize(p, data);
+  });
 }
 
 function parsePersistentId(pid: unknown): { type: StorageType; key: string; numel: number; view?: { key: string; offset: number; size: number } } {
@@ -307,38 +372,36 @@ function toNumbers(x: unknown): number[] {
   return x.map((v) => Number(v));
 }
 
-/** Replaces PendingTensors (now that all storages are present) by materialised TorchTensors. */
-function finalize(value: unknown, seen = new Map<unknown, unknown>()): unknown {
+/**
+ * A copy of the parsed tree with each PendingTensor replaced by `resolve(p)` (called once per tensor; shared
+ * objects stay shared).
+ */
+function finalize(value: unknown, resolve: (p: PendingTensor) => unknown, seen = new Map<unknown, unknown>()): unknown {
   if (value instanceof PendingTensor) {
-    let t = seen.get(value) as TorchTensor | undefined;
-    if (!t) {
-      t = materialize(value);
-      seen.set(value, t);
-    }
-    return t;
+    if (!seen.has(value)) seen.set(value, resolve(value));
+    return seen.get(value);
   }
   if (value instanceof Map) {
     if (seen.has(value)) return seen.get(value);
     const out = value instanceof TorchOrderedDict ? new TorchOrderedDict<unknown, unknown>() : new Map<unknown, unknown>();
     seen.set(value, out);
-    for (const [k, v] of value) out.set(k, finalize(v, seen));
-    if (value instanceof TorchOrderedDict) (out as TorchOrderedDict).metadata = finalize(value.metadata, seen);
+    for (const [k, v] of value) out.set(k, finalize(v, resolve, seen));
+    if (value instanceof TorchOrderedDict) (out as TorchOrderedDict).metadata = finalize(value.metadata, resolve, seen);
     return out;
   }
   if (Array.isArray(value)) {
     if (seen.has(value)) return seen.get(value);
     const out: unknown[] = [];
     seen.set(value, out);
-    for (const v of value) out.push(finalize(v, seen));
+    for (const v of value) out.push(finalize(v, resolve, seen));
     return out;
   }
   return value;
 }
 
-function materialize(p: PendingTensor): TorchTensor {
+function materialize(p: PendingTensor, raw: Uint8Array): TorchTensor {
   const { storage, shape, stride } = p;
   const { dtype, bytes: elementBytes } = storage.type;
-  const raw = storage.load();
   const storageElements = Math.floor(raw.length / elementBytes);
   const numel = shape.reduce((a, b) => a * b, 1);
   const base = storage.viewOffset + p.offset;
