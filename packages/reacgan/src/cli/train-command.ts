@@ -6,7 +6,7 @@ import type { KeyOrigins } from '../config/keys.js';
 import { mergeConfigInputs } from '../config/presets.js';
 import { type ReacganConfig, resolveConfig } from '../config/resolve.js';
 import type { ConfigInput } from '../config/schema.js';
-import { loadCheckpoint } from '../node/checkpoint.js';
+import { assertResumable, loadCheckpoint } from '../node/checkpoint.js';
 import { FID_INCEPTION_WEIGHTS_URL } from '../node/evaluator.js';
 import { datasetKind, studioGanDatasetName, trainRun } from '../node/run.js';
 import { addConfigOptions, type CliConfig, configFromCli, type ConfigCliOptions, parseSetOptions } from './config-options.js';
@@ -148,6 +148,7 @@ export function registerTrainCommand(program: Command): void {
       if (options.resume) {
         const file = options.resume.endsWith('.safetensors') ? options.resume : join(options.resume, 'checkpoints', 'last.safetensors');
         const ckpt = await loadCheckpoint(file);
+        assertResumable(file, ckpt);
         config = resumeConfig(ckpt.meta.config, ckpt.meta.step, options);
         source = `resume of ${file}`;
         out = options.out ?? (options.resume.endsWith('.safetensors') ? join(options.resume, '..', '..') : options.resume);

@@ -8,9 +8,10 @@
  *
  * Writes are atomic (temporary file, fsync, rename): an interrupted save leaves the previous checkpoint.
  */
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import * as models from '@reacgan/models';
-import type { TrainingState, TrainingStateMeta } from '../train/state.js';
+import type * as tf from '@tensorflow/tfjs-core';
+import type { TrainingStateMeta } from '../train/state.js';
 import { type AtomicWriteIo, nodeIo, writeFileAtomic } from './fs-atomic.js';
 
 /** Run information stored with a checkpoint (not needed to resume; reported by `sample` / `evaluate`). */
@@ -41,10 +42,15 @@ export function checkpointJsonPath(path: string): string {
 }
 
 /**
- * Writes a training state to `path` (…/last.safetensors) atomically, then its `.json` companion.
- * Does not dispose `state.tensors`.
+ * Writes a training state (`Trainer.getState()`, or plain tensor data, e.g. an imported run) to `path`
+ * (…/last.safetensors) atomically, then its `.json` companion. Does not dispose `state.tensors`.
  */
-export async function saveCheckpoint(path: string, state: TrainingState, info: CheckpointInfo, io: AtomicWriteIo = nodeIo): Promise<void> {
+export async function saveCheckpoint(
+  path: string,
+  state: { tensors: Map<string, tf.Tensor | models.TensorData>; meta: TrainingStateMeta },
+  info: CheckpointInfo,
+  io: AtomicWriteIo = nodeIo,
+): Promise<void> {
   const content: CheckpointContent = { meta: state.meta, info };
   const json = JSON.stringify(content);
   const bytes = await models.encodeSafetensorsAsync(state.tensors, { format: 'reacgan-checkpoint', 'reacgan.state': json });
@@ -57,15 +63,15 @@ export async function saveCheckpoint(path: string, state: TrainingState, info: C
  * @throws Error naming the file when it is not a reacgan checkpoint or is truncated.
  */
 export async function loadCheckpoint(path: string): Promise<{ tensors: Map<string, models.TensorData>; meta: TrainingStateMeta; info: CheckpointInfo }> {
-  let bytes: Buffer;
+  let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    bytes = await readWholeFile(path);
   } catch (error) {
     throw new Error(`checkpoint ${path}: cannot read (${(error as Error).message})`);
   }
   let decoded: ReturnType<typeof models.decodeSafetensors>;
   try {
-    decoded = models.decodeSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    decoded = models.decodeSafetensors(bytes);
   } catch (error) {
     throw new Error(`checkpoint ${path}: ${(error as Error).message}`);
   }
@@ -75,4 +81,43 @@ export async function loadCheckpoint(path: string): Promise<{ tensors: Map<strin
   }
   const content = JSON.parse(raw) as CheckpointContent;
   return { tensors: decoded.tensors, meta: content.meta, info: content.info };
+}
+
+/**
+ * Throws unless a checkpoint holds a whole training state (G, D and both optimizers' moments), naming what is
+ * missing: a run imported from StudioGAN with its G_ema or G file only holds a generator.
+ */
+export function assertResumable(file: string, checkpoint: { tensors: Map<string, unknown>; info?: CheckpointInfo }): void {
+  const has = (prefix: string) => [...checkpoint.tensors.keys()].some((k) => k.startsWith(prefix));
+  const missing = [['G.', 'the generator (G.*)'], ['D.', 'the discriminator (D.*)'], ['optG.m.', "G's Adam moments (optG.*)"], ['optD.m.', "D's Adam moments (optD.*)"]]
+    .filter(([prefix]) => !has(prefix))
+    .map(([, what]) => what);
+  if (!missing.length) return;
+  const imported = (checkpoint.info as { import?: { which?: string } } | undefined)?.import;
+  throw new Error(
+    `--resume ${file}: the checkpoint lacks ${missing.join(', ')}, so training cannot continue from it` +
+      (imported ? ` (imported from StudioGAN as ${imported.which ?? '?'} only; import the run's G, D and G_ema files together)` : ''),
+  );
+}
+
+/**
+ * A file's bytes, read in chunks into one buffer: unlike fs.readFile (which refuses files over 2 GiB), this
+ * reads checkpoints up to the largest buffer Node allows (4 GiB on 64-bit), e.g. a full ImageNet BigGAN
+ * training state (G, D, G_ema and Adam's moments: 2.2 GB).
+ */
+async function readWholeFile(path: string): Promise<Uint8Array> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const out = new Uint8Array(size);
+    let offset = 0;
+    while (offset < size) {
+      const { bytesRead } = await handle.read(out, offset, Math.min(size - offset, 1 << 30), offset);
+      if (bytesRead === 0) throw new Error(`truncated while reading (${offset} of ${size} bytes)`);
+      offset += bytesRead;
+    }
+    return out;
+  } finally {
+    await handle.close();
+  }
 }

@@ -29,7 +29,7 @@ import type { GenerateOptions } from '../train/generate.js';
 import { NonFiniteLossError, type StepRecord } from '../train/records.js';
 import { Trainer } from '../train/trainer.js';
 import { versions } from '../versions.js';
-import { type CheckpointInfo, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { assertResumable, type CheckpointInfo, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { type Evaluator, type ExtractorName, openEvaluator, referenceFeatures, referenceSet } from './evaluator.js';
 import { writeFileAtomic } from './fs-atomic.js';
 import { encodePng } from './png.js';
@@ -192,6 +192,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   if (options.resume) {
     resumedFrom = resolve(options.resume.endsWith('.safetensors') ? options.resume : join(options.resume, 'checkpoints', 'last.safetensors'));
     checkpoint = await loadCheckpoint(resumedFrom);
+    assertResumable(resumedFrom, checkpoint);
     const labelsFile = join(out, 'labels.json');
     if (existsSync(labelsFile)) dataNode.assertSameClassIndex(await dataNode.loadClassIndex(labelsFile), train);
   }

@@ -27,11 +27,15 @@ export interface TrainingStateMeta {
   version: 1;
   /** Completed steps. */
   step: number;
-  /** The z/y sampler's stream. */
-  samplerRng: data.RngState;
+  /**
+   * The z/y sampler's stream; null (a run imported from StudioGAN, whose streams are not reproducible here):
+   * the streams start afresh from `run.seed`.
+   */
+  samplerRng: data.RngState | null;
   /** The augmentations' and regularisers' stream (absent in checkpoints written before it existed). */
   auxiliaryRng?: data.RngState;
-  batches: unknown;
+  /** The data iterator's position; null: the iterator starts at the beginning of its `run.seed` order. */
+  batches: unknown | null;
   fmBatches: unknown | null;
   optimizerSteps: { G: Record<string, number>; D: Record<string, number> };
   config: ReacganConfig;

@@ -215,7 +215,8 @@ export class Trainer {
   /**
    * Restores a state from {@link getState} (or a checkpoint): weights, EMA weights, SN vectors, BN
    * statistics, Adam moments and step counts, the loss terms' state, the random streams and the data
-   * iterators' positions.
+   * iterators' positions (when the state has them: null, e.g. in a run imported from StudioGAN, keeps the
+   * fresh streams of `run.seed`).
    * @throws Error naming missing, unexpected or mis-shaped tensors.
    */
   loadState(state: { tensors: Map<string, tf.Tensor | models.TensorData>; meta: TrainingStateMeta }): void {
@@ -250,7 +251,7 @@ export class Trainer {
     }
     const auxiliary = state.meta.auxiliaryRng ?? this.random.getState()?.auxiliary;
     this.random.setState(state.meta.samplerRng && auxiliary ? { sampler: state.meta.samplerRng, auxiliary } : null);
-    this.batches.setState(state.meta.batches as never);
+    if (state.meta.batches) this.batches.setState(state.meta.batches as never);
     if (this.fmBatches && state.meta.fmBatches) this.fmBatches.setState(state.meta.fmBatches as never);
     this.step = state.meta.step;
   }
