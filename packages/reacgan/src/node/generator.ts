@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as data from '@reacgan/data';
 import * as dataNode from '@reacgan/data/node';
+import * as metrics from '@reacgan/metrics';
 import * as models from '@reacgan/models';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ReacganConfig } from '../config/resolve.js';
@@ -52,6 +53,9 @@ export async function loadGenerator(file: string, options: { ema?: boolean } = {
   const hasEma = [...ckpt.tensors.keys()].some((k) => k.startsWith('G_ema.'));
   const useEma = (options.ema ?? true) && hasEma;
   const prefix = useEma ? 'G_ema.' : 'G.';
+  if (![...ckpt.tensors.keys()].some((k) => k.startsWith(prefix))) {
+    throw new Error(`checkpoint ${file}: no generator G.* in it${hasEma ? ' (it holds the EMA generator G_ema only, e.g. a StudioGAN import of the G_ema file): drop --no-ema' : ''}`);
+  }
   const state = new Map<string, models.TensorData>();
   for (const [name, t] of ckpt.tensors) if (name.startsWith(prefix)) state.set(name.slice(prefix.length), t);
   generator.loadStateDict(state, { strict: true });
@@ -82,6 +86,8 @@ export interface SampleOptions {
    * from the run configuration on first use; 'standing' generates with the re-estimated running statistics).
    */
   batchNormStatistics?: 'running' | 'batch';
+  /** The latents z, row-major [labels.length, zDim], instead of drawing them from `seed` (see {@link latentsFromNpy}). */
+  latents?: Float32Array;
 }
 
 /**
@@ -99,6 +105,7 @@ export function sampleLoaded(loaded: LoadedGenerator, labels: Int32Array, option
     rng: new data.Rng(options.seed ?? 0),
     truncation: options.truncation,
     batchNormStatistics,
+    latents: options.latents,
   });
 }
 
@@ -172,4 +179,47 @@ export async function writePerClassImages(loaded: LoadedGenerator, dir: string, 
 /** Frees the generator. */
 export function disposeLoaded(loaded: LoadedGenerator): void {
   loaded.generator.dispose();
+}
+
+/**
+ * Latents from a `.npy` file for {@link sampleLoaded}: a [N, zDim] float32 or float64 array (float64 is rounded to
+ * float32, as the generator computes in float32).
+ * @throws Error naming the file, the expected shape / dtype and what it holds.
+ */
+export function latentsFromNpy(bytes: Uint8Array, file: string, zDim: number): { latents: Float32Array; count: number } {
+  const array = metrics.decodeNpy(bytes, `--latents ${file}`);
+  if (array.dtype !== 'f4' && array.dtype !== 'f8') {
+    throw new Error(`--latents ${file}: expected float32 or float64 latents [N, ${zDim}], received dtype ${npyTypeName(array.dtype)}`);
+  }
+  if (array.shape.length !== 2 || array.shape[1] !== zDim || array.shape[0] < 1) {
+    throw new Error(`--latents ${file}: expected shape [N, ${zDim}] (N ≥ 1; zDim ${zDim} of this generator), received [${array.shape.join(', ')}]`);
+  }
+  const latents = array.data instanceof Float32Array ? array.data : Float32Array.from(array.data as Float64Array);
+  for (let i = 0; i < latents.length; i++) {
+    if (!Number.isFinite(latents[i])) throw new Error(`--latents ${file}: value ${latents[i]} at index ${i} is not finite`);
+  }
+  return { latents, count: array.shape[0] };
+}
+
+/**
+ * Class labels from a `.npy` file: an integer array [N] (any of int8–int64, uint8–uint64) with values in
+ * [0, numClasses).
+ * @throws Error naming the file and the offending shape, dtype or value.
+ */
+export function labelsFromNpy(bytes: Uint8Array, file: string, numClasses: number): Int32Array {
+  const array = metrics.decodeNpy(bytes, `--labels ${file}`);
+  if (!/^[iu][1248]$/.test(array.dtype)) throw new Error(`--labels ${file}: expected integer labels [N], received dtype ${npyTypeName(array.dtype)}`);
+  if (array.shape.length !== 1 || array.shape[0] < 1) throw new Error(`--labels ${file}: expected shape [N] (N ≥ 1), received [${array.shape.join(', ')}]`);
+  const out = new Int32Array(array.shape[0]);
+  for (let i = 0; i < out.length; i++) {
+    const v = Number(array.data[i]);
+    if (!Number.isInteger(v) || v < 0 || v >= numClasses) throw new Error(`--labels ${file}: label ${String(array.data[i])} at index ${i} is outside [0, ${numClasses}) (data.numClasses of this run)`);
+    out[i] = v;
+  }
+  return out;
+}
+
+function npyTypeName(code: string): string {
+  const names: Record<string, string> = { f4: 'float32', f8: 'float64', i1: 'int8', i2: 'int16', i4: 'int32', i8: 'int64', u1: 'uint8', u2: 'uint16', u4: 'uint32', u8: 'uint64', b1: 'bool' };
+  return names[code] ?? code;
 }

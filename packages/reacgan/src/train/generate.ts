@@ -18,6 +18,11 @@ export interface GenerateOptions {
   truncation?: number | null;
   /** Random stream for z (default: a fresh stream derived from the run seed and `seedKey`). */
   rng?: data.Rng;
+  /**
+   * The latents z, row-major [labels.length, zDim] (e.g. read from a `.npy` file for interop): used as given,
+   * instead of drawing them from `rng` (truncation then does not apply).
+   */
+  latents?: Float32Array;
   seedKey?: number;
   /** Images per forward pass (default 100). */
   batchSize?: number;
@@ -32,10 +37,16 @@ export function generateImages(generator: models.Generator, config: ReacganConfi
   const batchSize = options.batchSize ?? 100;
   const stats = options.batchNormStatistics ?? (config.run.batchStatistics ? 'batch' : 'running');
   const truncation = options.truncation ?? config.run.truncationFactor;
+  const zDim = config.model.zDim;
+  if (options.latents && options.latents.length !== labels.length * zDim) {
+    throw new Error(`generateImages: latents must hold labels.length × zDim = ${labels.length} × ${zDim} values, received ${options.latents.length}`);
+  }
   const parts: tf.Tensor4D[] = [];
   for (let start = 0; start < labels.length; start += batchSize) {
     const y = labels.subarray(start, Math.min(labels.length, start + batchSize));
-    const z = data.sampleLatents(options.rng, y.length, config.model.zDim, { prior: config.model.zPrior, truncation: truncation === -1 ? null : truncation });
+    const z = options.latents
+      ? options.latents.subarray(start * zDim, (start + y.length) * zDim)
+      : data.sampleLatents(options.rng, y.length, zDim, { prior: config.model.zPrior, truncation: truncation === -1 ? null : truncation });
     parts.push(
       tf.tidy(() => generator.apply(tf.tensor2d(z, [y.length, config.model.zDim]), tf.tensor1d(y, 'int32'), { training: false, batchNormStatistics: stats })),
     );

@@ -1,0 +1,112 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import * as metrics from '@reacgan/metrics';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { buildProgram } from '../src/cli/program.js';
+import { saveCheckpoint } from '../src/node/checkpoint.js';
+import { disposeLoaded, loadGenerator } from '../src/node/generator.js';
+import { Trainer } from '../src/train/trainer.js';
+import { syntheticDataset, tinyConfig } from './helpers.js';
+
+// `reacgan sample --latents z.npy --labels y.npy --format npy --out x.npy` on a tiny checkpoint (cpu backend).
+let dir: string;
+let checkpoint: string;
+const N = 5;
+
+async function cli(args: string[]): Promise<string> {
+  const lines: string[] = [];
+  const spy = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')));
+  const err = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+  try {
+    await buildProgram().exitOverride().parseAsync(['node', 'reacgan', ...args, '--backend', 'cpu']);
+  } finally {
+    spy.mockRestore();
+    err.mockRestore();
+  }
+  return lines.join('\n');
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'reacgan-sample-npy-'));
+  const trainer = Trainer.create(tinyConfig(), { dataset: syntheticDataset() });
+  await trainer.trainStep();
+  await trainer.flush();
+  const state = trainer.getState();
+  checkpoint = join(dir, 'run', 'checkpoints', 'last.safetensors');
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(join(dir, 'run', 'checkpoints'), { recursive: true });
+  await saveCheckpoint(checkpoint, state, { reason: 'test', savedAt: 'now' });
+  tf.dispose([...state.tensors.values()]);
+  trainer.dispose();
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('reacgan sample --latents / --labels / --format npy', () => {
+  it('writes float32 NHWC images in [-1, 1] for the given z and y, equal to the generator applied to them', async () => {
+    const zDim = tinyConfig().model.zDim;
+    // float64 latents (numpy's default) and int64 labels.
+    const z = Float64Array.from({ length: N * zDim }, (_, i) => Math.sin(i * 1.7) * 1.3);
+    const y = BigInt64Array.from([0n, 3n, 1n, 2n, 3n]);
+    await writeFile(join(dir, 'z.npy'), metrics.encodeNpy(z, [N, zDim]));
+    await writeFile(join(dir, 'y.npy'), metrics.encodeNpy(y, [N]));
+    const out = join(dir, 'x.npy');
+    const line = await cli(['sample', '--checkpoint', checkpoint, '--latents', join(dir, 'z.npy'), '--labels', join(dir, 'y.npy'), '--format', 'npy', '--out', out]);
+    expect(line).toMatch(/wrote .*x\.npy: float32 \[5, 8, 8, 1\] \(NHWC, in \[-1, 1\]\)/);
+    const x = metrics.decodeNpy(await readFile(out));
+    expect([x.dtype, x.shape]).toEqual(['f4', [N, 8, 8, 1]]);
+    expect(Array.from(x.data as Float32Array).every((v) => v >= -1 && v <= 1)).toBe(true);
+    const loaded = await loadGenerator(checkpoint);
+    const expected = tf.tidy(() => loaded.generator.apply(tf.tensor2d(Float32Array.from(z), [N, zDim]), tf.tensor1d([0, 3, 1, 2, 3], 'int32'), { training: false, batchNormStatistics: 'running' }));
+    expect(Array.from(x.data as Float32Array)).toEqual(Array.from(expected.dataSync()));
+    expected.dispose();
+    disposeLoaded(loaded);
+    // Sample i depends only on (z_i, y_i) with running statistics: the first two alone give the same pixels.
+    await writeFile(join(dir, 'z2.npy'), metrics.encodeNpy(Float32Array.from(z.subarray(0, 2 * zDim)), [2, zDim]));
+    await writeFile(join(dir, 'y2.npy'), metrics.encodeNpy(Int32Array.of(0, 3), [2]));
+    await cli(['sample', '--checkpoint', checkpoint, '--latents', join(dir, 'z2.npy'), '--labels', join(dir, 'y2.npy'), '--format', 'npy', '--out', join(dir, 'x2.npy')]);
+    const x2 = metrics.decodeNpy(await readFile(join(dir, 'x2.npy')));
+    expect(Array.from(x2.data as Float32Array)).toEqual(Array.from((x.data as Float32Array).subarray(0, 2 * 64)));
+  });
+
+  const python = resolve(__dirname, '..', '..', '..', '.venv-reference', 'bin', 'python');
+  it.skipIf(!existsSync(python))('numpy reads the written array', () => {
+    const out = execFileSync(python, ['-c', `import numpy as np; x = np.load(${JSON.stringify(join(dir, 'x.npy'))}); print(x.dtype, x.shape, bool((np.abs(x) <= 1).all()))`]).toString().trim();
+    expect(out).toBe('float32 (5, 8, 8, 1) True');
+  });
+
+  it('refuses inputs that do not fit, saying what was expected and received', async () => {
+    const zDim = tinyConfig().model.zDim;
+    const put = async (name: string, data: metrics.NpyArray['data'], shape: number[]) => {
+      await writeFile(join(dir, name), metrics.encodeNpy(data, shape));
+      return join(dir, name);
+    };
+    const z = await put('z.npy', new Float32Array(N * zDim), [N, zDim]);
+    const y = await put('y.npy', Int32Array.of(0, 1, 2, 3, 0), [N]);
+    const base = ['sample', '--checkpoint', checkpoint, '--format', 'npy', '--out', join(dir, 'o.npy')];
+    await expect(cli([...base, '--latents', await put('zw.npy', new Float32Array(N * 3), [N, 3]), '--labels', y])).rejects.toThrow(/--latents .*zw\.npy: expected shape \[N, 4\] .* received \[5, 3\]/);
+    await expect(cli([...base, '--latents', await put('zi.npy', new Int32Array(N * zDim), [N, zDim]), '--labels', y])).rejects.toThrow(/--latents .*zi\.npy: expected float32 or float64 latents \[N, 4\], received dtype int32/);
+    await expect(cli([...base, '--latents', z, '--labels', await put('yf.npy', new Float32Array(N), [N])])).rejects.toThrow(/--labels .*yf\.npy: expected integer labels \[N\], received dtype float32/);
+    await expect(cli([...base, '--latents', z, '--labels', await put('y9.npy', Int32Array.of(0, 1, 9, 3, 0), [N])])).rejects.toThrow(/--labels .*y9\.npy: label 9 at index 2 is outside \[0, 4\)/);
+    await expect(cli([...base, '--latents', z, '--labels', await put('y3.npy', Int32Array.of(0, 1, 2), [3])])).rejects.toThrow(/holds 5 latents but --labels .* holds 3 labels/);
+    await expect(cli([...base, '--latents', z])).rejects.toThrow(/--latents: needs --labels/);
+    await expect(cli([...base.slice(0, -2), '--out', join(dir, 'o.png'), '--latents', z, '--labels', y])).rejects.toThrow(/--out: expected a \.npy file for --format npy/);
+    await expect(cli([...base, '--latents', join(dir, 'missing.npy'), '--labels', y])).rejects.toThrow(/--latents .*missing\.npy: cannot read/);
+    await writeFile(join(dir, 'bad.npy'), 'not numpy');
+    await expect(cli([...base, '--latents', join(dir, 'bad.npy'), '--labels', y])).rejects.toThrow(/--latents .*bad\.npy: not a readable \.npy array/);
+  });
+
+  it('--labels alone draws z from --seed; --format png with --latents tiles the images', async () => {
+    const y = join(dir, 'y.npy');
+    await writeFile(y, metrics.encodeNpy(Int32Array.of(0, 1, 2, 3, 0), [N]));
+    await cli(['sample', '--checkpoint', checkpoint, '--labels', y, '--format', 'npy', '--out', join(dir, 'a.npy'), '--seed', '4']);
+    expect(metrics.decodeNpy(await readFile(join(dir, 'a.npy'))).shape).toEqual([N, 8, 8, 1]);
+    const line = await cli(['sample', '--checkpoint', checkpoint, '--labels', y, '--out', join(dir, 'a.png'), '--columns', '5']);
+    expect(line).toMatch(/wrote .*a\.png: 5 images, 5 per row/);
+  });
+});
