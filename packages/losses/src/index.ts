@@ -56,4 +56,5 @@ export {
   type D2DCEDiagnostics,
   type D2DCEDiagnosticsOptions,
 } from './diagnostics.js';
+export { consistencyLoss, gradientPenalty, lecamRegularizer, r1Penalty } from './regularizers.js';
 export type { LabelsLike } from './validate.js';

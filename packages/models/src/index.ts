@@ -69,7 +69,9 @@ export {
   relu,
   setMatMulFilterGradient,
   setNativeKernels,
+  withoutNativeKernels,
 } from './layers/native.js';
+export { installHigherOrderGradients } from './layers/higher-order.js';
 export { WASM_BACKEND, WASM_KERNEL_FIXES, installWasmKernelFixes, installedWasmKernelFixes, uninstallWasmKernelFixes } from './layers/wasm-fixes.js';
 export { activation, averagePool2x, l2NormalizeRows, maxPool2x, upsampleNearest2x, type ActivationName } from './layers/ops.js';
 export { INIT_METHODS, initTorchWeight, orthogonalMatrix, permute, type InitMethod, type LayerInit, type WeightKind } from './init.js';
@@ -110,6 +112,17 @@ export {
   type CheckpointInput,
 } from './checkpoint.js';
 export { GeneratorEma, type GeneratorEmaOptions } from './ema.js';
+export {
+  DIFF_AUGMENT_POLICY,
+  crAugment,
+  diffAugment,
+  sampleCrAugmentDraws,
+  sampleDiffAugmentDraws,
+  type AugmentRandom,
+  type CrAugmentDraws,
+  type DiffAugmentDraws,
+  type DiffAugmentPolicy,
+} from './augment.js';
 export {
   EVALUATION_MODES,
   applyStandingStatistics,

@@ -3,6 +3,7 @@ import { describeBackends, expectNoTensorLeak } from '@reacgan/testkit';
 import { describe, expect, it } from 'vitest';
 import type { DiscriminatorConditioning, ModelConfigInput, ModelDataOptions } from './config.js';
 import { createDiscriminator, createGenerator } from './create.js';
+import { forwardContext } from './layers/context.js';
 import type { Discriminator, Generator } from './networks.js';
 
 /** Tiny configurations: 8–32 px, conv dims 4–8, 2–4 classes. */
@@ -173,4 +174,46 @@ describeBackends('networks: state changes and memory', () => {
     D.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
+});
+
+describeBackends('ADC and TAC heads: int32 labels for every head combination', () => {
+  for (const head of ['AC', '2C', 'D2DCE'] as const) {
+    it(`${head} + ADC: labels 2y (reals) and 2y + 1 (fakes) stay int32; proxies and class logits use them`, () => {
+      const { config, data } = tiny('resnet', head, { auxClsType: 'ADC' });
+      const D = createDiscriminator(config, data);
+      const x = tf.randomUniform([4, 16, 16, 3], -1, 1, 'float32', 3) as tf.Tensor4D;
+      const y = tf.tensor1d([0, 1, 2, 1], 'int32');
+      for (const adcFake of [false, true]) {
+        const out = D.apply(x, y, { training: false, adcFake });
+        expect(out.label!.dtype).toBe('int32');
+        expect(Array.from(out.label!.dataSync())).toEqual([0, 1, 2, 1].map((v) => 2 * v + (adcFake ? 1 : 0)));
+        if (head === 'AC') expect(out.clsOutput!.shape).toEqual([4, 6]);
+        else {
+          const rows = tf.tidy(() => D.embedding!.apply(out.label!, forwardContext({ training: false })));
+          const norm = tf.tidy(() => tf.div(rows, tf.norm(rows, 'euclidean', 1, true)));
+          expect(out.proxy!).toBeAllclose(norm, { atol: 1e-6 });
+          tf.dispose([rows, norm]);
+        }
+        tf.dispose(out);
+      }
+      D.dispose();
+      tf.dispose([x, y]);
+    });
+
+    it(`${head} + TAC: the twin head's outputs exist with the main head's shapes`, () => {
+      const { config, data } = tiny('resnet', head, { auxClsType: 'TAC' });
+      const D = createDiscriminator(config, data);
+      const x = tf.randomUniform([4, 16, 16, 3], -1, 1, 'float32', 4) as tf.Tensor4D;
+      const y = tf.tensor1d([0, 1, 2, 1], 'int32');
+      const out = D.apply(x, y, { training: true });
+      if (head === 'AC') expect(out.miClsOutput!.shape).toEqual(out.clsOutput!.shape);
+      else {
+        expect(out.miEmbed!.shape).toEqual(out.embed!.shape);
+        expect(out.miProxy!.shape).toEqual(out.proxy!.shape);
+      }
+      tf.dispose(out);
+      D.dispose();
+      tf.dispose([x, y]);
+    });
+  }
 });

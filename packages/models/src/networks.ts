@@ -222,7 +222,8 @@ export abstract class Discriminator extends Module {
     if (dCondMtd !== 'MH' && dCondMtd !== 'MD') adv = tf.reshape(adv, [adv.shape[0]]);
     let labels = labelsIn;
     if (auxClsType === 'ADC') {
-      labels = tf.add(tf.mul(labels, 2), adcFake ? 1 : 0) as tf.Tensor1D;
+      // int32 scalars: with plain numbers tfjs would upcast the labels to float32, which gather rejects.
+      labels = tf.add(tf.mul(labels, tf.scalar(2, 'int32')), tf.scalar(adcFake ? 1 : 0, 'int32')) as tf.Tensor1D;
       out.label = labels;
     }
     if (dCondMtd === 'AC') {

@@ -78,6 +78,21 @@ export function setMatMulFilterGradient(on: boolean): void {
   matMulFilterGradient = on;
 }
 
+/**
+ * Runs `f` with the native kernels off (the portable tfjs path), then restores the previous setting. For a pass
+ * whose gradient must itself be differentiated through a kernel without a second-order gradient (the native
+ * batch norm): tfjs-core's portable ops are differentiable to any order.
+ */
+export function withoutNativeKernels<T>(f: () => T): T {
+  const previous = enabled;
+  enabled = false;
+  try {
+    return f();
+  } finally {
+    enabled = previous;
+  }
+}
+
 /** Whether the layers use the native kernels now: enabled, and tfjs-node's 'tensorflow' backend is active. */
 export function nativeKernelsActive(): boolean {
   if (!enabled || tf.getBackend() !== NATIVE_BACKEND) return false;
@@ -147,6 +162,16 @@ function ensureRegistered(): void {
       const b = backend as unknown as NativeBackend;
       // ReluGrad(gradients, features) = gradients · (features > 0); the ReLU output has the same sign pattern.
       return b.executeSingleOutput('ReluGrad', [floatType(b.binding)], [inputs.dy as tf.TensorInfo, inputs.y as tf.TensorInfo]);
+    },
+  });
+  // ReluGrad(dy, y) = dy·[y > 0] is linear in dy with a locally constant mask: its gradient (second-order
+  // gradients through D: R1, WGAN-GP) is ReluGrad(ddx, y) for dy and 0 for y.
+  tf.registerGradient({
+    kernelName: RELU_GRAD_KERNEL,
+    inputsToSave: ['y'],
+    gradFunc: (ddx, saved) => {
+      const [y] = saved;
+      return { dy: () => tf.engine().runKernel(RELU_GRAD_KERNEL, { dy: ddx as tf.Tensor, y }) as tf.Tensor, y: () => tf.zerosLike(y) };
     },
   });
   tf.registerGradient({

@@ -1,7 +1,7 @@
 import * as models from '@reacgan/models';
 import type * as z from 'zod';
 import { CONDITIONING_METHODS, isClassifierBased } from '../train/step/methods.js';
-import { implementedSwitches, registryProblems } from '../train/step/registry.js';
+import { implementedSwitches, registryProblems, unsupportedOptions } from '../train/step/registry.js';
 import { type KeyOrigins } from './keys.js';
 import {
   type AugConfig,
@@ -186,6 +186,7 @@ export function unsupportedFeatures(config: ReacganConfig): string[] {
       if (key.startsWith('apply') && value === true && !implemented.has(path)) out.push(path);
     }
   }
+  out.push(...unsupportedOptions(config));
   const { optimization, model } = config;
   if (optimization.type !== 'Adam') out.push(`optimization.type (${optimization.type})`);
   if (model.auxClsType !== 'W/O' && !implemented.has(`model.auxClsType=${model.auxClsType}`)) out.push(`model.auxClsType (${model.auxClsType})`);

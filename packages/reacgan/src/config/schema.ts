@@ -28,7 +28,10 @@ export const dataSchema = z.strictObject({
   root: z.string().nullable().default(null),
 });
 
-/** `LOSS` (StudioGAN `src/config.py`), plus the negative margin and the D2D-CE variant. */
+/**
+ * `LOSS` (StudioGAN `src/config.py` at v0.3.0, plus the keys master added: `r1_place`, `apply_lecam`,
+ * `lecam_lambda`, `lecam_ema_start_iter`, `lecam_ema_decay`), plus the negative margin and the D2D-CE variant.
+ */
 export const lossSchema = z.strictObject({
   /** Adversarial loss: 'vanilla' | 'logistic' | 'least_square' | 'hinge' | 'wasserstein' | 'MH' (multi-hinge). */
   advLoss: z.enum(['vanilla', 'logistic', 'least_square', 'hinge', 'wasserstein', 'MH']).default('vanilla'),
@@ -41,8 +44,14 @@ export const lossSchema = z.strictObject({
   /** Feature matching for G (|mean h_fake − mean h_real|), used by StudioGAN's MHGAN config. */
   applyFm: z.boolean().default(false),
   fmLambda: nullableNumber(),
+  /** R1 penalty on reals, λ_R1 · 0.5·mean‖∇_x D(x)‖² (StudioGAN `cal_r1_reg`), in every D update. */
   applyR1Reg: z.boolean().default(false),
   r1Lambda: nullableNumber(),
+  /**
+   * StudioGAN master: where StyleGAN2's lazy R1 runs ('inside_loop', 'outside_loop'); null (its "N/A") for the
+   * other backbones, which apply `cal_r1_reg` in every D update either way ('outside_loop' is not implemented).
+   */
+  r1Place: z.enum(['inside_loop', 'outside_loop']).nullable().default(null),
   /** D2D-CE positive margin m_p. */
   mP: z.number().min(-1).max(1).nullable().default(null),
   /** Negative margin m_n (not a StudioGAN key; StudioGAN fixes m_n = 1 − m_p, the default here when null). */
@@ -53,17 +62,24 @@ export const lossSchema = z.strictObject({
   d2dceVariant: z.enum(['studiogan', 'paper']).default('studiogan'),
   applyWc: z.boolean().default(false),
   wcBound: nullableNumber(),
+  /** WGAN-GP: λ_GP · mean(‖∇ D(x̂)‖ − 1)² at x̂ = α·x_real + (1 − α)·x_fake, α ~ U[0, 1) per image. */
   applyGp: z.boolean().default(false),
   gpLambda: nullableNumber(),
   applyDra: z.boolean().default(false),
   draLambda: nullableNumber(),
   applyMaxgp: z.boolean().default(false),
   maxgpLambda: nullableNumber(),
+  /** CR: λ_CR · (MSE(D(x), D(T(x))) on advOutput + on embed / clsOutput), reals, T = `aug.crAugType`. */
   applyCr: z.boolean().default(false),
   crLambda: nullableNumber(),
+  /** bCR: the same on reals (weight `realLambda`) and on fakes (`fakeLambda`), T = `aug.bcrAugType`. */
   applyBcr: z.boolean().default(false),
   realLambda: nullableNumber(),
   fakeLambda: nullableNumber(),
+  /**
+   * zCR: fakes G(z + radius·ε) next to G(z); D: `dLambda` · consistency of D's outputs on the two;
+   * G: −`gLambda` · MSE(G(z), G(z + radius·ε)).
+   */
   applyZcr: z.boolean().default(false),
   radius: nullableNumber(),
   gLambda: nullableNumber(),
@@ -78,6 +94,18 @@ export const lossSchema = z.strictObject({
   applyTopk: z.boolean().default(false),
   topkGamma: nullableNumber(),
   topkNu: nullableNumber(),
+  /** StudioGAN master, InfoGAN (not implemented; accepted so master files parse). */
+  infoGANLossDiscreteLambda: nullableNumber(),
+  infoGANLossContiLambda: nullableNumber(),
+  /**
+   * LeCam (Tseng et al. 2021; StudioGAN master): λ · (mean ReLU(D(x) − α_fake)² + mean ReLU(α_real − D(G(z)))²)
+   * with α the moving averages (decay `lecamEmaDecay`, 0 before step `lecamEmaStartIter`) of D's mean outputs,
+   * applied after step `lecamEmaStartIter`.
+   */
+  applyLecam: z.boolean().default(false),
+  lecamLambda: nullableNumber(),
+  lecamEmaStartIter: z.number().int().nonnegative().nullable().default(null),
+  lecamEmaDecay: z.number().min(0).max(1).nullable().default(null),
 });
 
 /** `OPTIMIZATION` (StudioGAN), plus Adam's ε. */
@@ -119,10 +147,19 @@ export const preSchema = z.strictObject({
   applyRflip: z.boolean().default(true),
 });
 
-/** `AUG` (StudioGAN): differentiable augmentation (accepted for YAML compatibility; not implemented yet). */
+/**
+ * `AUG` (StudioGAN; master's APA keys too): `applyDiffaug` with `diffaugType` 'diffaug' (DiffAugment) or 'cr'
+ * is implemented, as are `crAugType` 'cr' / 'diffaug' and `bcrAugType` 'bcr' / 'diffaug'; ADA and APA are not
+ * (the trainer refuses them).
+ */
 export const augSchema = z.strictObject({
   applyDiffaug: z.boolean().default(false),
   applyAda: z.boolean().default(false),
+  applyApa: z.boolean().default(false),
+  apaInitialAugmentP: nullableNumber(),
+  apaTarget: nullableNumber(),
+  apaKimg: nullableNumber(),
+  apaInterval: nullableNumber(),
   crAugType: z.string().default('W/O'),
   bcrAugType: z.string().default('W/O'),
   diffaugType: z.string().default('W/O'),

@@ -27,6 +27,11 @@ export function createLossTerms(config: ReacganConfig, method: ConditioningMetho
   return terms;
 }
 
+/** Options of switched-on terms and transforms that are not implemented (e.g. an augmentation type). */
+export function unsupportedOptions(config: ReacganConfig): string[] {
+  return [...LOSS_TERM_DEFINITIONS, ...INPUT_TRANSFORM_DEFINITIONS].flatMap((d) => d.unsupported?.(config) ?? []);
+}
+
 /** Problems with the keys the switched-on terms, transforms and the conditioning method need. */
 export function registryProblems(config: ReacganConfig): string[] {
   const problems: string[] = [];

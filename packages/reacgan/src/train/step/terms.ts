@@ -33,6 +33,11 @@ export interface ScoredBatch extends BatchTensors {
   headLabels: losses.LabelsLike;
 }
 
+export interface DiscriminateOptions {
+  adcFake?: boolean;
+  differentiatedTwice?: boolean;
+}
+
 /** What every term sees. */
 export interface StepContextBase {
   readonly config: ReacganConfig;
@@ -42,9 +47,11 @@ export interface StepContextBase {
   readonly random: StepRandom;
   /**
    * A further training-mode pass of D. Each pass advances D's spectral-norm power iterations, as in StudioGAN,
-   * so terms call it in StudioGAN's order. `adcFake` maps the labels to 2y + 1 under ADC.
+   * so terms call it in StudioGAN's order. `adcFake` maps the labels to 2y + 1 under ADC. `differentiatedTwice`
+   * marks a pass whose input gradient is itself differentiated (WGAN-GP): with batch norm in D it then runs on
+   * the portable kernels (the native batch norm has no second-order gradient).
    */
-  discriminate(images: tf.Tensor4D, labels: tf.Tensor1D, options?: { adcFake?: boolean }): models.DiscriminatorOutput;
+  discriminate(images: tf.Tensor4D, labels: tf.Tensor1D, options?: DiscriminateOptions): models.DiscriminatorOutput;
   /** The input transforms (DiffAugment), with fresh random draws; the identity when there are none. */
   transform(images: tf.Tensor4D): tf.Tensor4D;
 }
@@ -74,8 +81,10 @@ export interface GeneratorContext extends StepContextBase {
 
 /** What a term needs the update to prepare. */
 export interface TermNeeds {
-  /** D: the gradient of Σ advOutput(real) w.r.t. the untransformed reals (R1). */
+  /** D: the gradient of Σ advOutput(real) w.r.t. the untransformed reals (R1); implies `secondOrder`. */
   realInputGradient?: boolean;
+  /** The term differentiates a gradient through D (R1, WGAN-GP): second-order gradients must be available. */
+  secondOrder?: boolean;
   /** D and G: the fakes G(z + ε) with ε from the latent noise (zCR). */
   perturbedFakes?: boolean;
   /** G: a real batch per micro-batch (feature matching). */
@@ -119,6 +128,8 @@ export interface LossTermDefinition {
   readonly switches?: readonly string[];
   /** Problems with the keys it needs, one line each (`<key>: expected …, received …`); `resolveConfig` reports them. */
   check?(config: ReacganConfig): string[];
+  /** Options of a switched-on term that are not implemented (the trainer refuses them, naming each). */
+  unsupported?(config: ReacganConfig): string[];
   /** The terms it contributes for this configuration (none when switched off). */
   create(config: ReacganConfig, method: ConditioningMethod): LossTerm[];
 }

@@ -10,14 +10,14 @@
  * gradient, transformed, scored by D (whose parameters are not updated), then the G terms. Gradients are
  * accumulated over `optimization.acmlSteps` micro-batches, then one Adam step per network.
  */
-import type * as models from '@reacgan/models';
+import * as models from '@reacgan/models';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ReacganConfig } from '../../config/resolve.js';
 import type { Adam } from '../adam.js';
 import { accumulateGradients, type MicroBatchLoss } from './accumulate.js';
 import type { ConditioningMethod } from './methods.js';
 import type { StepRandom } from './random.js';
-import type { BatchTensors, DiscriminatorContext, DiscriminatorTerm, GeneratorContext, GeneratorTerm, LossTerm, ScoredBatch, TermNeeds } from './terms.js';
+import type { BatchTensors, DiscriminateOptions, DiscriminatorContext, DiscriminatorTerm, GeneratorContext, GeneratorTerm, LossTerm, ScoredBatch, TermNeeds } from './terms.js';
 
 /** A batch of real images as the data pipeline delivers it (NHWC float32 in [−1, 1]). */
 export interface RealBatch {
@@ -89,6 +89,8 @@ export class StepUpdates {
   private readonly dParams: Map<string, tf.Variable>;
   private readonly gParams: Map<string, tf.Variable>;
   private readonly headNames: string[];
+  /** D has batch norm (no spectral norm): passes differentiated twice run on the portable kernels. */
+  private readonly portableSecondOrder: boolean;
 
   constructor(
     private readonly env: UpdateEnvironment,
@@ -104,6 +106,9 @@ export class StepUpdates {
     this.gParams = env.generator.namedParameters();
     const head = new Set(env.discriminator.conditioningHeadVariables());
     this.headNames = [...this.dParams].filter(([, v]) => head.has(v)).map(([name]) => name);
+    this.portableSecondOrder = [...env.discriminator.namedBuffers().keys()].some((k) => k.endsWith('running_mean'));
+    // R1 and WGAN-GP differentiate gradients through D: register the second-order gradients tfjs-core lacks.
+    if (this.dNeeds.secondOrder || this.dNeeds.realInputGradient) models.installHigherOrderGradients();
   }
 
   /** Whether the G update needs a real batch per micro-batch (feature matching). */
@@ -111,8 +116,10 @@ export class StepUpdates {
     return !!this.gNeeds.realBatch;
   }
 
-  private discriminate = (images: tf.Tensor4D, labels: tf.Tensor1D, options: { adcFake?: boolean } = {}): models.DiscriminatorOutput =>
-    this.env.discriminator.apply(images, labels, { training: true, adcFake: options.adcFake });
+  private discriminate = (images: tf.Tensor4D, labels: tf.Tensor1D, options: DiscriminateOptions = {}): models.DiscriminatorOutput => {
+    const pass = () => this.env.discriminator.apply(images, labels, { training: true, adcFake: options.adcFake });
+    return options.differentiatedTwice && this.portableSecondOrder ? models.withoutNativeKernels(pass) : pass();
+  };
 
   /** Fakes and, when a term needs them, fakes from perturbed latents (StudioGAN `sample_zy`: z + radius·ε). */
   private fakes(n: number, withGradient: boolean, needs: TermNeeds) {
@@ -131,11 +138,32 @@ export class StepUpdates {
 
   /** One D update over the micro-batches (`acmlSteps` real batches); returns the recorded scalars. */
   discriminator(micro: RealBatch[], step: number): Record<string, tf.Scalar> {
+    const { config, method } = this.env;
+    const { grads, values } = this.discriminatorGradients(micro, step);
+    // Diagnostics: ‖∇ L_D‖ of the conditioning head (AC classifier weights, D2D-CE/2C embedding layer).
+    const headGrads = this.headNames.map((name) => grads.get(name)).filter((g): g is tf.Tensor => !!g);
+    if (headGrads.length && method.loss) values['diag/condHeadGradNorm'] = l2Norm(headGrads);
+    this.optimizerD.applyGradients(grads);
+    tf.dispose([...grads.values()]);
+    if (config.loss.applyWc) {
+      const bound = config.loss.wcBound!;
+      tf.tidy(() => {
+        for (const v of this.dParams.values()) v.assign(tf.clipByValue(v, -bound, bound));
+      });
+    }
+    return values;
+  }
+
+  /**
+   * The D update's accumulated gradients (by parameter name) and recorded scalars, without applying them (the
+   * caller disposes both). The passes advance D's spectral-norm vectors and use the step's random draws.
+   */
+  discriminatorGradients(micro: RealBatch[], step: number): { grads: Map<string, tf.Tensor>; values: Record<string, tf.Scalar> } {
     const { config, method, transform } = this.env;
     const n = config.optimization.batchSize;
     const fuse = config.optimization.fuseRealFake;
     const adc = config.model.auxClsType === 'ADC';
-    const { grads, values } = accumulateGradients(
+    return accumulateGradients(
       this.dParams,
       micro.length,
       (k) => {
@@ -169,7 +197,8 @@ export class StepUpdates {
           // The real pass inside a gradient w.r.t. the untransformed reals (R1), on the outer tape: its
           // outputs are kept past the inner tidy and freed after the update.
           const { grads } = tf.engine().gradients(() => {
-            score();
+            if (this.portableSecondOrder) models.withoutNativeKernels(score);
+            else score();
             inputs.kept.push(...[realT, fakeT, ...Object.values(realOut), ...Object.values(fakeOut)].filter((t): t is tf.Tensor => !!t).map((t) => tf.keep(t)));
             return tf.sum(realOut.advOutput) as tf.Scalar;
           }, [real.images]);
@@ -198,18 +227,6 @@ export class StepUpdates {
       },
       'd/loss',
     );
-    // Diagnostics: ‖∇ L_D‖ of the conditioning head (AC classifier weights, D2D-CE/2C embedding layer).
-    const headGrads = this.headNames.map((name) => grads.get(name)).filter((g): g is tf.Tensor => !!g);
-    if (headGrads.length && method.loss) values['diag/condHeadGradNorm'] = l2Norm(headGrads);
-    this.optimizerD.applyGradients(grads);
-    tf.dispose([...grads.values()]);
-    if (config.loss.applyWc) {
-      const bound = config.loss.wcBound!;
-      tf.tidy(() => {
-        for (const v of this.dParams.values()) v.assign(tf.clipByValue(v, -bound, bound));
-      });
-    }
-    return values;
   }
 
   /**
@@ -217,9 +234,17 @@ export class StepUpdates {
    * {@link generatorNeedsReals} (else it is empty). Returns the recorded scalars.
    */
   generator(reals: RealBatch[], step: number): Record<string, tf.Scalar> {
+    const { grads, values } = this.generatorGradients(reals, step);
+    this.optimizerG.applyGradients(grads);
+    tf.dispose([...grads.values()]);
+    return values;
+  }
+
+  /** The G update's accumulated gradients and recorded scalars, without applying them (the caller disposes both). */
+  generatorGradients(reals: RealBatch[], step: number): { grads: Map<string, tf.Tensor>; values: Record<string, tf.Scalar> } {
     const { config, method, transform } = this.env;
     const n = config.optimization.batchSize;
-    const { grads, values } = accumulateGradients(
+    return accumulateGradients(
       this.gParams,
       config.optimization.acmlSteps,
       (k) => {
@@ -244,8 +269,5 @@ export class StepUpdates {
       },
       'g/loss',
     );
-    this.optimizerG.applyGradients(grads);
-    tf.dispose([...grads.values()]);
-    return values;
   }
 }
