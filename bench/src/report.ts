@@ -1,4 +1,5 @@
 /** Result records and their table / JSON rendering (kept apart from run.ts so tests can check them). */
+import { median } from './stats.js';
 
 /** One side's measurements for a preset. */
 export interface SideSummary {
@@ -9,6 +10,8 @@ export interface SideSummary {
   spread: number;
   peakRssMiB: number;
   samples: number[];
+  /** CPU ms of the same repetitions. */
+  cpuSamples?: number[];
 }
 
 export interface PresetResult {
@@ -84,12 +87,18 @@ export function presetTable(results: PresetResult[]): string {
   return renderTable(header, rows);
 }
 
-/** Every side of every preset (variants and PyTorch settings), relative to the best PyTorch setting. */
+/**
+ * Every side of every preset (variants and PyTorch settings), relative to the best PyTorch setting and, back to
+ * back, to the first variant (median over repetitions of side / first variant, wall and CPU time): the numbers
+ * for comparing variants, e.g. two commits (`--variants` with `dist`), on a shared machine.
+ */
 export function sidesTable(results: PresetResult[]): string {
-  const header = ['preset', 'side', 'ms/step (median)', 'CPU ms/step', 'spread', '× torch', 'peak RSS (MiB)'];
+  const header = ['preset', 'side', 'ms/step (median)', 'CPU ms/step', 'spread', '× torch', 'paired × first', 'CPU paired × first', 'peak RSS (MiB)'];
   const rows: string[][] = [];
   for (const r of results) {
+    const first = r.sides[0];
     for (const s of r.sides) {
+      const paired = (a: number[], b: number[]) => median(a.map((x, i) => x / b[i]));
       rows.push([
         r.preset,
         s.label,
@@ -97,6 +106,8 @@ export function sidesTable(results: PresetResult[]): string {
         s.cpuMsPerStep.toFixed(0),
         `±${(s.spread * 100).toFixed(0)}%`,
         r.torchMsPerStep ? `${(s.msPerStep / r.torchMsPerStep).toFixed(2)}×` : '-',
+        `${paired(s.samples, first.samples).toFixed(3)}×`,
+        s.cpuSamples && first.cpuSamples ? `${paired(s.cpuSamples, first.cpuSamples).toFixed(3)}×` : '-',
         String(s.peakRssMiB),
       ]);
     }

@@ -193,7 +193,7 @@ async function runPreset(preset: BenchPreset): Promise<PresetResult> {
     const summaries: SideSummary[] = [];
     for (const s of sides) {
       const mem = await s.client.request<{ peakRssMiB: number }>({ cmd: 'mem' });
-      summaries.push({ label: s.label, kind: s.kind, msPerStep: round(median(s.ms), 1), cpuMsPerStep: round(median(s.cpuMs), 1), spread: round(relativeSpread(s.ms), 3), peakRssMiB: round(mem.peakRssMiB, 0), samples: s.ms.map((m) => round(m, 1)) });
+      summaries.push({ label: s.label, kind: s.kind, msPerStep: round(median(s.ms), 1), cpuMsPerStep: round(median(s.cpuMs), 1), spread: round(relativeSpread(s.ms), 3), peakRssMiB: round(mem.peakRssMiB, 0), samples: s.ms.map((m) => round(m, 1)), cpuSamples: s.cpuMs.map((m) => round(m, 1)) });
     }
     const main = ours[0];
     const mainSummary = summaries[0];
@@ -309,7 +309,7 @@ if (results.length) {
   out();
   out(presetTable(results));
   out('ratio = median(ours) / median(torch) (PyTorch in its faster OpenMP setting); paired = median of back-to-back ours/torch; CPU-time = process CPU time ratio.');
-  if (results.some((r) => r.sides.length > 2)) {
+  if (results.some((r) => r.sides.length > 2 || r.sides.filter((s) => s.kind === 'ours').length > 1)) {
     out();
     out(sidesTable(results));
   }
