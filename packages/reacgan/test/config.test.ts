@@ -7,6 +7,8 @@ import { parseConfigText, resolveConfigText } from '../src/config/yaml.js';
 
 const fixtures = new URL('./__fixtures__/studiogan-v0.3.0/', import.meta.url);
 const studioGan = (file: string) => readFileSync(new URL(file, fixtures), 'utf8');
+const masterFixtures = new URL('./__fixtures__/studiogan-master/', import.meta.url);
+const studioGanMaster = (file: string) => readFileSync(new URL(file, masterFixtures), 'utf8');
 
 describe('key transform', () => {
   it('maps snake_case to camelCase mechanically and back', () => {
@@ -120,6 +122,23 @@ describe('StudioGAN YAML files are accepted as they are', () => {
     });
   }
 
+  it("master's ReACGAN-LeCam.yaml (keys v0.3.0 did not have) is accepted as it is, and the variant files switch on what they name", () => {
+    const lecam = resolveConfigText(studioGanMaster('CIFAR10_ReACGAN-LeCam.yaml'), 'ReACGAN-LeCam.yaml');
+    expect(lecam.loss).toMatchObject({ applyLecam: true, lecamLambda: 0.3, lecamEmaStartIter: 1000, lecamEmaDecay: 0.99 });
+    expect(lecam.optimization.totalSteps).toBe(200000);
+    const variant = (file: string) => resolveConfigText(studioGan(file), file);
+    expect(variant('CIFAR10_ReACGAN-DiffAug.yaml').aug).toMatchObject({ applyDiffaug: true, diffaugType: 'diffaug' });
+    expect(variant('CIFAR10_ReACGAN-CR.yaml').loss).toMatchObject({ applyCr: true, crLambda: 10 });
+    expect(variant('CIFAR10_ReACGAN-CR.yaml').aug.crAugType).toBe('cr');
+    expect(variant('CIFAR10_ReACGAN-ADC.yaml').model.auxClsType).toBe('ADC');
+    expect(variant('CIFAR10_ReACGAN-TAC.yaml').model.auxClsType).toBe('TAC');
+    expect(variant('CIFAR10_ReACGAN-TAC.yaml').loss).toMatchObject({ tacGenLambda: 0.5, tacDisLambda: 0.5 });
+    for (const file of ['CIFAR10_ReACGAN-DiffAug.yaml', 'CIFAR10_ReACGAN-CR.yaml', 'CIFAR10_ReACGAN-ADC.yaml', 'CIFAR10_ReACGAN-TAC.yaml']) {
+      expect(unsupportedFeatures(variant(file)), file).toEqual([]);
+    }
+    expect(unsupportedFeatures(lecam)).toEqual([]);
+  });
+
   it('a StyleGAN2 file parses (every key is known) and fails only on the backbone models does not build', () => {
     const { input } = parseConfigText(studioGan('CIFAR10_StyleGAN2-D2DCE.yaml'), 'x');
     expect(input.stylegan2?.gRegInterval).toBe(4);
@@ -231,11 +250,16 @@ describe('presets hold StudioGAN v0.3.0 values', () => {
     'cub200/reacgan': 'CUB200_ReACGAN.yaml',
     'imagenet/reacgan-256': 'ImageNet_ReACGAN-256.yaml',
     'imagenet/reacgan-2048': 'ImageNet_ReACGAN-2048.yaml',
+    'cifar10/reacgan-diffaug': 'CIFAR10_ReACGAN-DiffAug.yaml',
+    'cifar10/reacgan-cr': 'CIFAR10_ReACGAN-CR.yaml',
+    'cifar10/reacgan-adc': 'CIFAR10_ReACGAN-ADC.yaml',
+    'cifar10/reacgan-tac': 'CIFAR10_ReACGAN-TAC.yaml',
+    'cifar10/reacgan-lecam': 'master/CIFAR10_ReACGAN-LeCam.yaml',
   };
   for (const [preset, file] of Object.entries(fileOf)) {
     it(`${preset}: every section except run equals StudioGAN's ${file} resolved`, () => {
       const fromPreset = resolvePreset(preset);
-      const fromYaml = resolveConfigText(studioGan(file), file);
+      const fromYaml = file.startsWith('master/') ? resolveConfigText(studioGanMaster(file.slice(7)), file) : resolveConfigText(studioGan(file), file);
       for (const section of ['data', 'model', 'loss', 'optimization', 'pre', 'aug', 'stylegan2'] as const) {
         expect(fromPreset[section], section).toEqual(fromYaml[section]);
       }

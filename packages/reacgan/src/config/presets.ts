@@ -36,6 +36,10 @@ const bigGanCifar10Model = {
 } as const;
 
 const cifar10Data = { name: 'CIFAR10', imgSize: 32, numClasses: 10 } as const;
+/** CIFAR10/ReACGAN.yaml's MODEL, LOSS and OPTIMIZATION, shared by its -DiffAug, -CR, -ADC, -TAC and -LeCam variants. */
+const reacganCifar10Model = { ...bigGanCifar10Model, dCondMtd: 'D2DCE', normalizeDEmbed: true, dEmbedDim: 512 } as const;
+const reacganCifar10Loss = { advLoss: 'hinge', condLambda: 0.5, mP: 0.98, temperature: 0.5 } as const;
+const reacganCifar10Optimization = { batchSize: 128, gLr: 0.00028284271, dLr: 0.00028284271 } as const;
 /** Paper-era CIFAR-10 / Tiny-ImageNet runs evaluated with batch statistics (`-batch_stat`, logs `bn_stat_OnTheFly`). */
 const batchStatRun = { batchStatistics: true } as const;
 
@@ -79,9 +83,71 @@ export const PRESETS: Record<string, Preset> = {
     source: 'StudioGAN v0.3.0 src/configs/CIFAR10/ReACGAN.yaml; evaluation with batch statistics as in the paper log',
     config: {
       data: { ...cifar10Data },
-      model: { ...bigGanCifar10Model, dCondMtd: 'D2DCE', normalizeDEmbed: true, dEmbedDim: 512 },
-      loss: { advLoss: 'hinge', condLambda: 0.5, mP: 0.98, temperature: 0.5 },
-      optimization: { batchSize: 128, gLr: 0.00028284271, dLr: 0.00028284271 },
+      model: { ...reacganCifar10Model },
+      loss: { ...reacganCifar10Loss },
+      optimization: { ...reacganCifar10Optimization },
+      run: { ...batchStatRun },
+    },
+  },
+  'cifar10/reacgan-diffaug': {
+    name: 'cifar10/reacgan-diffaug',
+    description: 'ReACGAN + DiffAugment (color, translation, cutout), BigGAN, CIFAR-10, 200k steps (the paper\'s best CIFAR-10 FID)',
+    source: 'StudioGAN v0.3.0 src/configs/CIFAR10/ReACGAN-DiffAug.yaml; evaluation with batch statistics as in the paper log',
+    config: {
+      data: { ...cifar10Data },
+      model: { ...reacganCifar10Model },
+      loss: { ...reacganCifar10Loss },
+      optimization: { ...reacganCifar10Optimization, totalSteps: 200000 },
+      aug: { applyDiffaug: true, diffaugType: 'diffaug' },
+      run: { ...batchStatRun },
+    },
+  },
+  'cifar10/reacgan-cr': {
+    name: 'cifar10/reacgan-cr',
+    description: 'ReACGAN + consistency regularisation (λ_CR 10, flip + translation), BigGAN, CIFAR-10',
+    source: 'StudioGAN v0.3.0 src/configs/CIFAR10/ReACGAN-CR.yaml',
+    config: {
+      data: { ...cifar10Data },
+      model: { ...reacganCifar10Model },
+      loss: { ...reacganCifar10Loss, applyCr: true, crLambda: 10.0 },
+      optimization: { ...reacganCifar10Optimization },
+      aug: { crAugType: 'cr' },
+      run: { ...batchStatRun },
+    },
+  },
+  'cifar10/reacgan-adc': {
+    name: 'cifar10/reacgan-adc',
+    description: 'ReACGAN + ADC (auxiliary discriminative classifier: 2C classes, fakes as classes 2y + 1), BigGAN, CIFAR-10',
+    source: 'StudioGAN v0.3.0 src/configs/CIFAR10/ReACGAN-ADC.yaml',
+    config: {
+      data: { ...cifar10Data },
+      model: { ...reacganCifar10Model, auxClsType: 'ADC' },
+      loss: { ...reacganCifar10Loss },
+      optimization: { ...reacganCifar10Optimization },
+      run: { ...batchStatRun },
+    },
+  },
+  'cifar10/reacgan-tac': {
+    name: 'cifar10/reacgan-tac',
+    description: 'ReACGAN + TAC (twin auxiliary classifier on fakes, λ_tac 0.5), BigGAN, CIFAR-10',
+    source: 'StudioGAN v0.3.0 src/configs/CIFAR10/ReACGAN-TAC.yaml (TAC as at v0.3.0; broken at master, reacgan-reference.md §8.2)',
+    config: {
+      data: { ...cifar10Data },
+      model: { ...reacganCifar10Model, auxClsType: 'TAC' },
+      loss: { ...reacganCifar10Loss, tacGenLambda: 0.5, tacDisLambda: 0.5 },
+      optimization: { ...reacganCifar10Optimization },
+      run: { ...batchStatRun },
+    },
+  },
+  'cifar10/reacgan-lecam': {
+    name: 'cifar10/reacgan-lecam',
+    description: 'ReACGAN + LeCam regularisation (λ 0.3, EMA decay 0.99 from step 1000), BigGAN, CIFAR-10, 200k steps',
+    source: 'StudioGAN master (947b35e) src/configs/CIFAR10/ReACGAN-LeCam.yaml (LeCam is not in v0.3.0)',
+    config: {
+      data: { ...cifar10Data },
+      model: { ...reacganCifar10Model },
+      loss: { ...reacganCifar10Loss, applyLecam: true, lecamLambda: 0.3, lecamEmaStartIter: 1000, lecamEmaDecay: 0.99 },
+      optimization: { ...reacganCifar10Optimization, totalSteps: 200000 },
       run: { ...batchStatRun },
     },
   },
