@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import yauzl from 'yauzl';
 import { DatasetError, badArgument } from '../errors.js';
+import { extractOnce } from './archive.js';
+import { defaultCacheDir } from './files.js';
+
+export { defaultCacheDir } from './files.js';
 
 /** A downloadable archive: official address, its MD5 (as published with the dataset), file name. */
 export interface DatasetSource {
@@ -28,16 +30,6 @@ export const DATASET_SOURCES = Object.freeze({
 
 export type DownloadableDataset = keyof typeof DATASET_SOURCES;
 
-/**
- * The dataset cache: `cacheDir` if given, else `$REACGAN_DATA_DIR`, else
- * `$REACGAN_CACHE_DIR/datasets`, else `~/.cache/reacgan/datasets`.
- */
-export function defaultCacheDir(cacheDir?: string): string {
-  if (cacheDir) return path.resolve(cacheDir);
-  if (process.env.REACGAN_DATA_DIR) return path.resolve(process.env.REACGAN_DATA_DIR);
-  if (process.env.REACGAN_CACHE_DIR) return path.resolve(process.env.REACGAN_CACHE_DIR, 'datasets');
-  return path.join(os.homedir(), '.cache', 'reacgan', 'datasets');
-}
 
 export interface DownloadOptions {
   /** Cache directory (see `defaultCacheDir`). */
@@ -99,20 +91,7 @@ export async function downloadDataset(name: DownloadableDataset, options: Downlo
     }
   }
   if (!extracted) return target;
-  if (!options.force && haveArchive && fs.existsSync(path.join(extracted, '.reacgan-extracted'))) return extracted;
-  const staging = `${extracted}.extract-${process.pid}`;
-  await fs.promises.rm(staging, { recursive: true, force: true });
-  try {
-    await unzip(target, staging);
-    const inner = path.join(staging, source.folder!);
-    const from = fs.existsSync(inner) ? inner : staging;
-    await fs.promises.writeFile(path.join(from, '.reacgan-extracted'), `${md5}\n`);
-    await fs.promises.rm(extracted, { recursive: true, force: true });
-    await fs.promises.rename(from, extracted);
-  } finally {
-    await fs.promises.rm(staging, { recursive: true, force: true });
-  }
-  return extracted;
+  return extractOnce(target, extracted, md5, { inner: source.folder, force: options.force });
 }
 
 async function fetchToFile(url: string, file: string, options: DownloadOptions): Promise<string> {
@@ -162,35 +141,3 @@ async function fetchToFile(url: string, file: string, options: DownloadOptions):
   }
 }
 
-/** Unpacks a zip archive into `dest` (created), refusing entries that would land outside it. */
-export async function unzip(zipFile: string, dest: string): Promise<void> {
-  await fs.promises.mkdir(dest, { recursive: true });
-  const root = path.resolve(dest);
-  const zip = await new Promise<yauzl.ZipFile>((resolve, reject) => yauzl.open(zipFile, { lazyEntries: true, autoClose: true }, (err, z) => (err ? reject(err) : resolve(z!))));
-  await new Promise<void>((resolve, reject) => {
-    const fail = (error: unknown): void => {
-      zip.close();
-      reject(error instanceof DatasetError ? error : new DatasetError('BAD_LAYOUT', `${zipFile}: cannot unpack (${(error as Error).message})`, { cause: error }));
-    };
-    zip.on('error', fail);
-    zip.on('end', resolve);
-    zip.on('entry', (entry: yauzl.Entry) => {
-      const target = path.resolve(root, entry.fileName);
-      if (target !== root && !target.startsWith(root + path.sep)) return fail(new DatasetError('BAD_LAYOUT', `${zipFile}: entry ${entry.fileName} would be written outside ${root}; refusing to unpack`));
-      if (entry.fileName.endsWith('/')) {
-        fs.promises.mkdir(target, { recursive: true }).then(() => zip.readEntry(), fail);
-        return undefined;
-      }
-      zip.openReadStream(entry, (err, stream) => {
-        if (err || !stream) return fail(err);
-        fs.promises
-          .mkdir(path.dirname(target), { recursive: true })
-          .then(() => pipeline(stream, fs.createWriteStream(target)))
-          .then(() => zip.readEntry(), fail);
-        return undefined;
-      });
-      return undefined;
-    });
-    zip.readEntry();
-  });
-}

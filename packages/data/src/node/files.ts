@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { DatasetError } from '../errors.js';
@@ -39,4 +41,15 @@ export async function readMaybeGzip(file: string, label = file): Promise<Uint8Ar
     }
   }
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * The dataset cache: `cacheDir` if given, else `$REACGAN_DATA_DIR`, else
+ * `$REACGAN_CACHE_DIR/datasets`, else `~/.cache/reacgan/datasets`.
+ */
+export function defaultCacheDir(cacheDir?: string): string {
+  if (cacheDir) return path.resolve(cacheDir);
+  if (process.env.REACGAN_DATA_DIR) return path.resolve(process.env.REACGAN_DATA_DIR);
+  if (process.env.REACGAN_CACHE_DIR) return path.resolve(process.env.REACGAN_CACHE_DIR, 'datasets');
+  return path.join(os.homedir(), '.cache', 'reacgan', 'datasets');
 }

@@ -75,7 +75,8 @@ export interface ImageFileListing {
   source?: string;
 }
 
-async function mapPool<T, R>(items: readonly T[], concurrency: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+/** Maps `items` through `fn` with at most `concurrency` calls in flight; results in input order. @internal */
+export async function mapPool<T, R>(items: readonly T[], concurrency: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { compareCodePoints, sortClassNames, type ClassOrder } from '../class-index.js';
 import { DatasetError, assertOneOf } from '../errors.js';
 import type { SplitName } from '../types.js';
+import { extractArchive, isArchivePath } from './archive.js';
+import { isFile } from './files.js';
 import { IMAGE_EXTENSIONS } from './image-decode.js';
 import { createImageFileDataset, listImageFiles, type ImageFileOptions, type InMemoryImageFileDataset, type StreamedImageFileDataset } from './image-files.js';
 
@@ -10,9 +12,12 @@ import { createImageFileDataset, listImageFiles, type ImageFileOptions, type InM
 export interface ImageFolderOptions extends ImageFileOptions {
   /**
    * Dataset root: either `root/<class>/<image>` (one split) or StudioGAN's
-   * `root/{train,valid}/<class>/<image>` (also `val/`, `test/`).
+   * `root/{train,valid}/<class>/<image>` (also `val/`, `test/`); or an archive of either layout
+   * (.tar.gz, .tgz, .tar, .zip), unpacked once into the dataset cache (`extractArchive`).
    */
   root: string;
+  /** Where archives are unpacked (default: the dataset cache, see `defaultCacheDir`). */
+  cacheDir?: string;
   /**
    * Split for the StudioGAN layout: 'train' (default), 'valid' (or 'val': whichever folder exists,
    * `valid/` first), 'test'. With the one-split layout only 'train' (or nothing) is accepted. A
@@ -65,11 +70,14 @@ async function isDirectory(p: string): Promise<boolean> {
  * RGB (see `decodeImage`). Images are streamed from disk (decoded per batch) unless `inMemory`.
  * The label map is `classToIndex`; save it next to checkpoints with `saveClassIndex`.
  *
+ * An archive root is unpacked once into the dataset cache and read from there (`source` names both).
+ *
  * @throws DatasetError MISSING_FILE (no root), BAD_LAYOUT (no class folders, empty class folders),
  *   MISSING_SPLIT (requested evaluation split absent), BAD_IMAGE (unreadable files, strict mode).
  */
 export async function loadImageFolder(options: ImageFolderOptions): Promise<ImageFolderDataset> {
-  const root = path.resolve(options.root);
+  const archive = isArchivePath(options.root) && (await isFile(options.root)) ? path.resolve(options.root) : null;
+  const root = archive ? await extractArchive(archive, { cacheDir: options.cacheDir }) : path.resolve(options.root);
   if (!(await isDirectory(root))) {
     throw new DatasetError('MISSING_FILE', `image folder: root ${root} is not a directory (options.root / --root)`, { problems: [{ file: root, problem: 'not found or not a directory' }], root });
   }
@@ -130,7 +138,8 @@ export async function loadImageFolder(options: ImageFolderOptions): Promise<Imag
     });
   }
   const name = `folder:${splitDir}`;
-  const dataset = await createImageFileDataset({ name, root: splitDir, files, labels, classNames, source: splitDir }, options);
+  const source = archive ? `${archive} (unpacked to ${splitDir})` : splitDir;
+  const dataset = await createImageFileDataset({ name, root: splitDir, files, labels, classNames, source }, options);
   return Object.assign(dataset, { split, layout });
 }
 

@@ -20,7 +20,8 @@ export { IMAGE_EXTENSIONS, decodeImage, isGreyscaleRgb, readImageFile, readImage
 export { type ImageFileDatasetExtras, type ImageFileOptions, type ImageSizeCount, type InMemoryImageFileDataset, type StreamedImageFileDataset } from './image-files.js';
 export { loadImageFiles, loadImageFolder, type ImageFilesOptions, type ImageFolderDataset, type ImageFolderOptions } from './image-folder.js';
 export { loadTinyImageNet, type TinyImageNetDataset, type TinyImageNetOptions } from './tiny-imagenet.js';
-export { DATASET_SOURCES, defaultCacheDir, downloadDataset, unzip, type DatasetSource, type DownloadOptions, type DownloadableDataset } from './download.js';
+export { DATASET_SOURCES, defaultCacheDir, downloadDataset, type DatasetSource, type DownloadOptions, type DownloadableDataset } from './download.js';
+export { ARCHIVE_EXTENSIONS, extractArchive, extractOnce, isArchivePath, unzip } from './archive.js';
 export { assertSameClassIndex, loadClassIndex, saveClassIndex } from './class-index-file.js';
 export { DATASET_NAMES, openDataset, type OpenDatasetOptions } from './open.js';
 export { readMaybeGzip } from './files.js';
