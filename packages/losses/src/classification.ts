@@ -50,10 +50,10 @@ function checkLogitsAndLabels(
  * @returns float32 scalar (or [N] with reduction 'none').
  * @throws Error on a wrong dtype/rank/shape, a length mismatch, a non-integer or out-of-range label.
  */
-export function crossEntropyLoss(logits: tf.Tensor2D, labels: LabelsLike, options?: ClassificationLossOptions & { reduction?: 'mean' }): tf.Scalar;
-export function crossEntropyLoss(logits: tf.Tensor2D, labels: LabelsLike, options: ClassificationLossOptions & { reduction: 'none' }): tf.Tensor1D;
-export function crossEntropyLoss(logits: tf.Tensor2D, labels: LabelsLike, options?: ClassificationLossOptions): tf.Scalar | tf.Tensor1D;
-export function crossEntropyLoss(logits: tf.Tensor2D, labels: LabelsLike, options: ClassificationLossOptions = {}): tf.Scalar | tf.Tensor1D {
+export function crossEntropyLoss(logits: tf.Tensor, labels: LabelsLike, options?: ClassificationLossOptions & { reduction?: 'mean' }): tf.Scalar;
+export function crossEntropyLoss(logits: tf.Tensor, labels: LabelsLike, options: ClassificationLossOptions & { reduction: 'none' }): tf.Tensor1D;
+export function crossEntropyLoss(logits: tf.Tensor, labels: LabelsLike, options?: ClassificationLossOptions): tf.Scalar | tf.Tensor1D;
+export function crossEntropyLoss(logits: tf.Tensor, labels: LabelsLike, options: ClassificationLossOptions = {}): tf.Scalar | tf.Tensor1D {
   const fn = 'crossEntropyLoss';
   const c = checkLogitsAndLabels(fn, logits, labels, 'labels', 'class', options, 1);
   return tf.tidy(() => {
@@ -78,10 +78,10 @@ export function crossEntropyLoss(logits: tf.Tensor2D, labels: LabelsLike, option
  * @returns float32 scalar (or [N] with reduction 'none').
  * @throws Error on a wrong dtype/rank/shape, K < 2, a non-integer or out-of-range target.
  */
-export function crammerSingerLoss(logits: tf.Tensor2D, targets: LabelsLike, options?: ClassificationLossOptions & { reduction?: 'mean' }): tf.Scalar;
-export function crammerSingerLoss(logits: tf.Tensor2D, targets: LabelsLike, options: ClassificationLossOptions & { reduction: 'none' }): tf.Tensor1D;
-export function crammerSingerLoss(logits: tf.Tensor2D, targets: LabelsLike, options?: ClassificationLossOptions): tf.Scalar | tf.Tensor1D;
-export function crammerSingerLoss(logits: tf.Tensor2D, targets: LabelsLike, options: ClassificationLossOptions = {}): tf.Scalar | tf.Tensor1D {
+export function crammerSingerLoss(logits: tf.Tensor, targets: LabelsLike, options?: ClassificationLossOptions & { reduction?: 'mean' }): tf.Scalar;
+export function crammerSingerLoss(logits: tf.Tensor, targets: LabelsLike, options: ClassificationLossOptions & { reduction: 'none' }): tf.Tensor1D;
+export function crammerSingerLoss(logits: tf.Tensor, targets: LabelsLike, options?: ClassificationLossOptions): tf.Scalar | tf.Tensor1D;
+export function crammerSingerLoss(logits: tf.Tensor, targets: LabelsLike, options: ClassificationLossOptions = {}): tf.Scalar | tf.Tensor1D {
   const fn = 'crammerSingerLoss';
   const c = checkLogitsAndLabels(fn, logits, targets, 'targets', 'target', options, 2);
   return tf.tidy(() => crammerSinger(c.logits, labelTensor(c.labels), c.columns, c.reduction));
@@ -109,9 +109,9 @@ function crammerSinger(logits: tf.Tensor2D, targets: tf.Tensor1D, columns: numbe
  * @returns float32 scalar.
  */
 export function multiHingeDiscriminatorLoss(
-  realLogits: tf.Tensor2D,
+  realLogits: tf.Tensor,
   realLabels: LabelsLike,
-  fakeLogits: tf.Tensor2D,
+  fakeLogits: tf.Tensor,
   options: Pick<ClassificationLossOptions, 'validateLabels'> = {},
 ): tf.Scalar {
   const fn = 'multiHingeDiscriminatorLoss';
@@ -146,7 +146,7 @@ export function multiHingeDiscriminatorLoss(
  * @param fakeLogits float32 [N, C + 1]; @param fakeLabels int32 [N] in [0, C) (never the fake column).
  */
 export function multiHingeGeneratorLoss(
-  fakeLogits: tf.Tensor2D,
+  fakeLogits: tf.Tensor,
   fakeLabels: LabelsLike,
   options: Pick<ClassificationLossOptions, 'validateLabels'> = {},
 ): tf.Scalar {

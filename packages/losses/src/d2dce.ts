@@ -15,10 +15,13 @@ import {
 
 /** Inputs of the proxy-based contrastive losses (D2D-CE and 2C). */
 export interface ContrastiveInputs {
-  /** float32 [N, d]: sample embeddings f_i (any norm; cosine similarity is taken inside). */
-  embed: tf.Tensor2D;
+  /**
+   * float32 [N, d]: sample embeddings f_i (any norm; cosine similarity is taken inside). Typed `tf.Tensor`
+   * (what `tf.grad`, `tf.randomNormal` and most ops return) and rank-checked at run time, so no cast is needed.
+   */
+  embed: tf.Tensor;
   /** float32 [N, d]: the proxy v_{y_i} of each sample's class (rows of the class table gathered by label). */
-  proxy: tf.Tensor2D;
+  proxy: tf.Tensor;
   /** int32 [N] (or an array of integers): the class label y_i of each sample. Only equality is used. */
   labels: LabelsLike;
 }

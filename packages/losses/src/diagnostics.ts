@@ -18,16 +18,16 @@
  * nothing else behind. No gradient flows through them (they are read, not trained on).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { checkContrastiveInputs, CONTRASTIVE_INPUTS } from './d2dce.js';
+import { checkContrastiveInputs, CONTRASTIVE_INPUTS, type ContrastiveInputs } from './d2dce.js';
 import { l2NormalizeRows } from './similarity.js';
 import { checkFloatTensor, checkInputsObject, checkLabels, checkNumber, checkOptions, fail, labelTensor, type LabelsLike } from './validate.js';
 
 /** Inputs of {@link classifierGradientDiagnostics}. */
 export interface ClassifierGradientInputs {
-  /** float32 [N, F]: the features the classifier reads (D's pooled `h`; StudioGAN's `fx`). */
-  features: tf.Tensor2D;
+  /** float32 [N, F]: the features the classifier reads (D's pooled `h`; StudioGAN's `fx`). Rank checked at run time. */
+  features: tf.Tensor;
   /** float32 [N, C]: the classifier's logits (`clsOutput`). */
-  logits: tf.Tensor2D;
+  logits: tf.Tensor;
   /** int32 [N] (or an integer array) in [0, C): the labels of the batch. */
   labels: LabelsLike;
 }
@@ -122,7 +122,7 @@ export interface D2DCEDiagnostics {
  * @returns six float32 scalars (new tensors).
  * @throws Error naming the argument for malformed inputs or options.
  */
-export function d2dceDiagnostics(inputs: { embed: tf.Tensor2D; proxy: tf.Tensor2D; labels: LabelsLike }, options: D2DCEDiagnosticsOptions = {}): D2DCEDiagnostics {
+export function d2dceDiagnostics(inputs: ContrastiveInputs, options: D2DCEDiagnosticsOptions = {}): D2DCEDiagnostics {
   const fn = 'd2dceDiagnostics';
   checkInputsObject(fn, inputs, CONTRASTIVE_INPUTS);
   const o = checkOptions(fn, options, ['positiveMargin', 'negativeMargin', 'falseNegativeMask'], `${fn}({ embed, proxy, labels }, options)`);
@@ -165,7 +165,7 @@ export function d2dceDiagnostics(inputs: { embed: tf.Tensor2D; proxy: tf.Tensor2
  * NaN in torch; here it is 0.
  * @throws Error unless `x` is a non-empty float32 rank-1 tensor.
  */
-export function meanAndStd(x: tf.Tensor1D): { mean: tf.Scalar; std: tf.Scalar } {
+export function meanAndStd(x: tf.Tensor): { mean: tf.Scalar; std: tf.Scalar } {
   const fn = 'meanAndStd';
   const v = checkFloatTensor(fn, 'x', x, 1, '[K]');
   const k = v.shape[0];

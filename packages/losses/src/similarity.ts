@@ -23,14 +23,14 @@ export function l2NormalizeRows(x: tf.Tensor2D): tf.Tensor2D {
  * Same as `torch.nn.CosineSimilarity(dim=-1, eps=1e-8)(a, b)`.
  * @throws if a or b is not float32 rank 2, or their shapes differ.
  */
-export function cosineSimilarity(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor1D {
+export function cosineSimilarity(a: tf.Tensor, b: tf.Tensor): tf.Tensor1D {
   const fn = 'cosineSimilarity';
-  checkFloatTensor(fn, 'a', a, 2, '[N, d]');
-  checkFloatTensor(fn, 'b', b, 2, '[N, d]');
-  if (a.shape[0] !== b.shape[0] || a.shape[1] !== b.shape[1]) {
-    fail(fn, 'b', `of the same shape as a ([${a.shape.join(', ')}])`, `shape [${b.shape.join(', ')}]`, true);
+  const a2 = checkFloatTensor(fn, 'a', a, 2, '[N, d]') as tf.Tensor2D;
+  const b2 = checkFloatTensor(fn, 'b', b, 2, '[N, d]') as tf.Tensor2D;
+  if (a2.shape[0] !== b2.shape[0] || a2.shape[1] !== b2.shape[1]) {
+    fail(fn, 'b', `of the same shape as a ([${a2.shape.join(', ')}])`, `shape [${b2.shape.join(', ')}]`, true);
   }
-  return tf.tidy(() => tf.sum(tf.mul(l2NormalizeRows(a), l2NormalizeRows(b)), 1) as tf.Tensor1D);
+  return tf.tidy(() => tf.sum(tf.mul(l2NormalizeRows(a2), l2NormalizeRows(b2)), 1) as tf.Tensor1D);
 }
 
 /**
@@ -38,14 +38,14 @@ export function cosineSimilarity(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor1D {
  * → float32 [N, M]. (StudioGAN: `CosineSimilarity(a.unsqueeze(1), b.unsqueeze(0))`.)
  * @throws if a or b is not float32 rank 2, or the feature sizes differ.
  */
-export function cosineSimilarityMatrix(a: tf.Tensor2D, b: tf.Tensor2D = a): tf.Tensor2D {
+export function cosineSimilarityMatrix(a: tf.Tensor, b: tf.Tensor = a): tf.Tensor2D {
   const fn = 'cosineSimilarityMatrix';
-  checkFloatTensor(fn, 'a', a, 2, '[N, d]');
-  checkFloatTensor(fn, 'b', b, 2, '[M, d]');
-  if (a.shape[1] !== b.shape[1]) fail(fn, 'b', `of shape [M, ${a.shape[1]}] (same d as a)`, `shape [${b.shape.join(', ')}]`, true);
+  const a2 = checkFloatTensor(fn, 'a', a, 2, '[N, d]') as tf.Tensor2D;
+  const b2 = checkFloatTensor(fn, 'b', b, 2, '[M, d]') as tf.Tensor2D;
+  if (a2.shape[1] !== b2.shape[1]) fail(fn, 'b', `of shape [M, ${a2.shape[1]}] (same d as a)`, `shape [${b2.shape.join(', ')}]`, true);
   return tf.tidy(() => {
-    const an = l2NormalizeRows(a);
-    const bn = b === a ? an : l2NormalizeRows(b);
+    const an = l2NormalizeRows(a2);
+    const bn = b2 === a2 ? an : l2NormalizeRows(b2);
     return tf.matMul(an, bn, false, true);
   });
 }

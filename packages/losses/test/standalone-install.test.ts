@@ -1,5 +1,7 @@
 // Stand-alone install, as another project would do it: pack @reacgan/losses, install the tarball into an
-// empty temporary npm project together with @tensorflow/tfjs only, and compute D2D-CE there.
+// empty temporary npm project together with @tensorflow/tfjs only, and compute D2D-CE there; compile the
+// README's TypeScript example against the installed types; and check the README's note on installing a
+// folder (linked: two copies of tfjs-core; --install-links: one).
 // Needs the npm registry (npm's cache makes repeats fast). Set REACGAN_SKIP_STANDALONE_INSTALL=1 to skip
 // it explicitly (e.g. on an offline machine); it is never skipped silently.
 import { execFileSync } from 'node:child_process';
@@ -38,9 +40,15 @@ function npmEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
+// The time limits only guard against a hang: with an empty npm cache (a new user, CI on a clean machine)
+// `npm install @tensorflow/tfjs` downloads ~30 MB, and on a loaded 2-core machine with a slow registry
+// that took longer than 150 s. Nothing here asserts a duration.
+const COMMAND_LIMIT_MS = 600_000;
+const TEST_LIMIT_MS = 1_200_000;
+
 function run(command: string, args: string[], cwd: string): string {
   try {
-    return execFileSync(command, args, { cwd, env: npmEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 150_000 });
+    return execFileSync(command, args, { cwd, env: npmEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: COMMAND_LIMIT_MS });
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message: string };
     throw new Error(`\`${command} ${args.join(' ')}\` failed in ${cwd}:\n${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
@@ -121,15 +129,44 @@ try { data2DataCrossEntropyLoss(embed, proxy, labels); } catch (e) { out.positio
 console.log('RESULT ' + JSON.stringify(out));
 `;
 
+/** Prints the tfjs-core builds Node loaded (one per copy), after importing tfjs-core, a backend and the losses. */
+const COPIES_SCRIPT = `
+import { createRequire } from 'node:module';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { data2DataCrossEntropyLoss } from '@reacgan/losses';
+await tf.setBackend('cpu');
+const loss = data2DataCrossEntropyLoss({ embed: tf.randomNormal([4, 3]), proxy: tf.randomNormal([4, 3]), labels: [0, 1, 0, 1] });
+const copies = Object.keys(createRequire(import.meta.url).cache).filter((f) => /tfjs-core[\\/]dist[\\/]tf-core\\.node\\.js$/.test(f));
+console.log('RESULT ' + JSON.stringify({ copies, finite: Number.isFinite(loss.dataSync()[0]) }));
+`;
+
+/** The fenced block of `language` under the README heading `heading`. */
+function readmeBlock(heading: string, language: string): string {
+  const readme = fs.readFileSync(path.join(packageDir, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf(`\n${heading}\n`));
+  const block = new RegExp('```' + language + '\\n([\\s\\S]*?)```').exec(section)?.[1];
+  expect(block, `README has no \`\`\`${language} block under "${heading}"`).toBeDefined();
+  return block!;
+}
+
+function resultOf(stdout: string): Record<string, unknown> {
+  const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  expect(line, stdout).toBeDefined();
+  return JSON.parse(line!.slice('RESULT '.length)) as Record<string, unknown>;
+}
+
 describe.skipIf(skip)('stand-alone install of the packed tarball (npm, with @tensorflow/tfjs only)', () => {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'reacgan-losses-standalone-'));
   afterAll(() => fs.rmSync(workDir, { recursive: true, force: true }));
+  let tarball: string | undefined;
+  const project = path.join(workDir, 'project');
 
-  it('packs, installs into an empty project and computes D2D-CE equal to the golden value', { timeout: 240_000 }, () => {
+  it('packs, installs into an empty project and computes D2D-CE equal to the golden value', { timeout: TEST_LIMIT_MS }, () => {
     ensureBuilt();
     const ownVersion = (JSON.parse(fs.readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as { version: string }).version;
     run('pnpm', ['pack', '--pack-destination', workDir], packageDir);
-    const tarball = fs.readdirSync(workDir).find((f) => f.endsWith('.tgz'));
+    tarball = fs.readdirSync(workDir).find((f) => f.endsWith('.tgz'));
     expect(tarball, 'pnpm pack produced no .tgz').toBeDefined();
 
     // what the tarball ships: the built entry, README, package.json; no sources, tests or fixtures
@@ -144,7 +181,6 @@ describe.skipIf(skip)('stand-alone install of the packed tarball (npm, with @ten
     expect(manifest.dependencies ?? {}).toEqual({});
     expect(Object.keys(manifest.peerDependencies ?? {})).toEqual(['@tensorflow/tfjs-core']);
 
-    const project = path.join(workDir, 'project');
     fs.mkdirSync(project);
     run('npm', ['init', '-y'], project);
     run(
@@ -195,5 +231,44 @@ describe.skipIf(skip)('stand-alone install of the packed tarball (npm, with @ten
       afterTfjs: 'ok',
       positional: expect.stringMatching(/^data2DataCrossEntropyLoss: inputs: expected an object \{ embed, proxy, labels \}, received a tf.Tensor/),
     });
+  });
+
+  it("the README's TypeScript example compiles with tsc --strict against the installed types, without casts", { timeout: TEST_LIMIT_MS }, () => {
+    expect(tarball, 'the install test above ran').toBeDefined();
+    const example = readmeBlock('## TypeScript', 'ts');
+    expect(example).not.toMatch(/\bas tf\./);
+    fs.writeFileSync(path.join(project, 'example.ts'), example);
+    const tsc = path.join(packageDir, 'node_modules', '.bin', 'tsc');
+    // What a TypeScript user of an ES module package compiles with; skipLibCheck as tfjs's own .d.ts need it.
+    run(tsc, ['--noEmit', '--strict', '--skipLibCheck', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--lib', 'es2022,dom', 'example.ts'], project);
+    // and a misuse is still a type error (the check is not vacuous)
+    fs.writeFileSync(path.join(project, 'misuse.ts'), `import { data2DataCrossEntropyLoss } from '@reacgan/losses';\ndata2DataCrossEntropyLoss({ embed: [[1, 0]], proxy: [[1, 0]], labels: [0] });\n`);
+    expect(() => run(tsc, ['--noEmit', '--strict', '--skipLibCheck', '--module', 'nodenext', '--moduleResolution', 'nodenext', 'misuse.ts'], project)).toThrow(/misuse\.ts\(2,\d+\): error TS\d+/);
+  });
+
+  it('a linked folder (npm install <folder>) loads a second tfjs-core; --install-links and the tarball load one', { timeout: TEST_LIMIT_MS }, () => {
+    expect(tarball, 'the install test above ran').toBeDefined();
+    // A checkout's package folder: the packed files plus its own development copy of tfjs-core (what pnpm puts in
+    // packages/losses/node_modules), here a link to this repository's copy.
+    const folder = path.join(workDir, 'checkout', 'losses');
+    fs.mkdirSync(path.join(folder, 'node_modules', '@tensorflow'), { recursive: true });
+    run('tar', ['-xzf', path.join(workDir, tarball!), '-C', folder, '--strip-components=1'], workDir);
+    fs.symlinkSync(fs.realpathSync(path.join(packageDir, 'node_modules', '@tensorflow', 'tfjs-core')), path.join(folder, 'node_modules', '@tensorflow', 'tfjs-core'));
+    const copies = (name: string, installFlags: string[]): string[] => {
+      const dir = path.join(workDir, name);
+      fs.mkdirSync(dir);
+      run('npm', ['init', '-y'], dir);
+      const deps = [`@tensorflow/tfjs-core@${TFJS_VERSION}`, `@tensorflow/tfjs-backend-cpu@${TFJS_VERSION}`];
+      run('npm', ['install', ...installFlags, folder, ...deps, '--no-audit', '--no-fund', '--loglevel=error', '--prefer-offline'], dir);
+      fs.writeFileSync(path.join(dir, 'copies.mjs'), COPIES_SCRIPT);
+      const result = resultOf(run(process.execPath, ['copies.mjs'], dir));
+      expect(result.finite).toBe(true);
+      return result.copies as string[];
+    };
+    const linked = copies('linked', []);
+    expect(fs.lstatSync(path.join(workDir, 'linked', 'node_modules', '@reacgan', 'losses')).isSymbolicLink()).toBe(true);
+    expect(linked, 'npm install <folder>: the project\'s tfjs-core and the folder\'s').toHaveLength(2);
+    const packed = copies('install-links', ['--install-links']);
+    expect(packed).toEqual([path.join(fs.realpathSync(workDir), 'install-links', 'node_modules', '@tensorflow', 'tfjs-core', 'dist', 'tf-core.node.js')]);
   });
 });
