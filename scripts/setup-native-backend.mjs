@@ -19,8 +19,10 @@
 //
 // Options (environment): REACGAN_NATIVE=skip (do nothing) | offline (skip the download route)
 //   | download (skip the offline route); REACGAN_TF_WHEEL=<path to a tensorflow*.whl>;
-//   REACGAN_TF_WHEEL_SPEC (default tensorflow-cpu==2.21.0); REACGAN_PYTHON (default python3);
-//   REACGAN_CACHE_DIR (default ~/.cache/reacgan).
+//   REACGAN_TF_WHEEL_SPEC (default tensorflow-cpu==2.21.0; `tensorflow==2.21.0` is the CUDA-enabled build);
+//   REACGAN_LIBTENSORFLOW_DIR=<folder with lib/ and include/> (an already-installed TensorFlow C library, e.g.
+//   a conda environment with conda-forge's libtensorflow: used instead of a wheel by the offline route);
+//   REACGAN_PYTHON (default python3); REACGAN_CACHE_DIR (default ~/.cache/reacgan).
 // Flags: --report prints the status of each package without changing anything.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -235,16 +237,52 @@ function copyTree(from, to) {
   }
 }
 
+/**
+ * REACGAN_LIBTENSORFLOW_DIR: an installed TensorFlow C library (a folder with lib/ holding libtensorflow.so.2
+ * or libtensorflow_cc.so.2, and libtensorflow_framework.so.2, and include/ holding the C API headers), e.g.
+ * $CONDA_PREFIX after `conda install -c conda-forge libtensorflow` (CUDA builds exist there). Returns the
+ * library names to link, or an error naming what is missing.
+ */
+function prebuiltLibrary(dir) {
+  const lib = path.join(dir, 'lib');
+  const c = ['libtensorflow.so.2', 'libtensorflow_cc.so.2'].find((f) => fs.existsSync(path.join(lib, f)));
+  if (!c) return { ok: false, error: `REACGAN_LIBTENSORFLOW_DIR=${dir}: no lib/libtensorflow.so.2 or lib/libtensorflow_cc.so.2` };
+  if (!fs.existsSync(path.join(lib, 'libtensorflow_framework.so.2'))) return { ok: false, error: `REACGAN_LIBTENSORFLOW_DIR=${dir}: no lib/libtensorflow_framework.so.2` };
+  const missing = HEADERS.filter((h) => h.startsWith('tensorflow/c/') && !fs.existsSync(path.join(dir, 'include', h)));
+  if (missing.length) return { ok: false, error: `REACGAN_LIBTENSORFLOW_DIR=${dir}: missing C headers under include/: ${missing.join(', ')}` };
+  return { ok: true, dir, c };
+}
+
 function offlineRoute(pkg) {
-  const wheel = findOrDownloadWheel();
-  if (!wheel.ok) return wheel;
-  const extracted = extractWheel(wheel.wheel);
-  if (!extracted.ok) return extracted;
   const deps = path.join(pkg.dir, 'deps');
-  fs.rmSync(deps, { recursive: true, force: true });
-  copyTree(extracted.dir, deps);
   const lib = path.join(deps, 'lib');
-  fs.symlinkSync('libtensorflow_cc.so.2', path.join(lib, 'libtensorflow.so'));
+  let source;
+  if (process.env.REACGAN_LIBTENSORFLOW_DIR) {
+    const prebuilt = prebuiltLibrary(path.resolve(process.env.REACGAN_LIBTENSORFLOW_DIR));
+    if (!prebuilt.ok) return prebuilt;
+    fs.rmSync(deps, { recursive: true, force: true });
+    fs.mkdirSync(lib, { recursive: true });
+    // Headers copied (the binding's build reads them); libraries linked by absolute path, so that they keep
+    // finding their own dependencies (CUDA, protobuf, …) beside them.
+    for (const h of HEADERS) {
+      const from = path.join(prebuilt.dir, 'include', h);
+      if (!fs.existsSync(from)) continue;
+      fs.mkdirSync(path.dirname(path.join(deps, 'include', h)), { recursive: true });
+      fs.copyFileSync(from, path.join(deps, 'include', h));
+    }
+    for (const name of [prebuilt.c, 'libtensorflow_framework.so.2']) fs.symlinkSync(path.join(prebuilt.dir, 'lib', name), path.join(lib, name));
+    fs.symlinkSync(prebuilt.c, path.join(lib, 'libtensorflow.so'));
+    source = `REACGAN_LIBTENSORFLOW_DIR ${prebuilt.dir}`;
+  } else {
+    const wheel = findOrDownloadWheel();
+    if (!wheel.ok) return wheel;
+    const extracted = extractWheel(wheel.wheel);
+    if (!extracted.ok) return extracted;
+    fs.rmSync(deps, { recursive: true, force: true });
+    copyTree(extracted.dir, deps);
+    fs.symlinkSync('libtensorflow_cc.so.2', path.join(lib, 'libtensorflow.so'));
+    source = path.basename(wheel.wheel);
+  }
   fs.symlinkSync('libtensorflow_framework.so.2', path.join(lib, 'libtensorflow_framework.so'));
   const nodedir = run('npm', ['config', 'get', 'nodedir']).output.trim();
   const env = { ...process.env };
@@ -253,14 +291,14 @@ function offlineRoute(pkg) {
   } else if (fs.existsSync(path.join(path.dirname(path.dirname(process.execPath)), 'include', 'node', 'node_api.h'))) {
     env.npm_config_nodedir = path.dirname(path.dirname(process.execPath));
   }
-  log(`building the tfjs-node addon against ${path.basename(wheel.wheel)} (node-gyp, about 20 s) ...`);
+  log(`building the tfjs-node addon against ${source} (node-gyp, about 20 s) ...`);
   const result = run(process.execPath, [nodePreGyp(pkg), 'install', '--build-from-source'], {
     cwd: pkg.dir,
     env,
     timeout: 900_000,
   });
   if (!result.ok) return { ok: false, error: `node-pre-gyp build failed: ${lastLines(result.output)}` };
-  return { ok: true, wheel: path.basename(wheel.wheel) };
+  return { ok: true, wheel: source };
 }
 
 function writeStatus(status) {

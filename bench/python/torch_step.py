@@ -23,6 +23,8 @@ Protocol: one JSON object per line on stdin, one JSON reply per line on stdout.
   {"cmd": "profile", "n": k, "shapes": b} -> {"wallMsPerStep", "opMsPerStep", "table": [{"name", "count", "ms"}]}
   {"cmd": "quit"}
 Run: .venv-reference/bin/python bench/python/torch_step.py --preset deep_conv/reacgan --batch-size 64 --threads 2
+     [--device cuda]  (a GPU: cuDNN autotuning on, as StudioGAN sets it; each step ends with the loss read back,
+                       which waits for the GPU, so the wall time is the step's)
 """
 
 import argparse
@@ -105,11 +107,14 @@ def set_requires_grad(module, flag):
 
 
 class Bench:
-    def __init__(self, preset, batch_size, seed=0):
+    def __init__(self, preset, batch_size, seed=0, device="cpu"):
         cfg, data = PRESETS[preset]
         self.cfg, self.data = cfg, data
+        self.device = torch.device(device)
         torch.manual_seed(seed)
         self.G, self.D = ref.build(cfg, data)
+        self.G.to(self.device)
+        self.D.to(self.device)
         self.G_ema = copy.deepcopy(self.G)
         self.G.train()
         self.D.train()
@@ -122,12 +127,15 @@ class Bench:
         # Synthetic real batches (data loading is not part of the step on either side).
         g = torch.Generator().manual_seed(seed + 1)
         shape = (batch_size, data["imgChannels"], data["imgSize"], data["imgSize"])
-        self.reals = [(torch.rand(shape, generator=g) * 2 - 1, torch.randint(0, self.num_classes, (batch_size,), generator=g)) for _ in range(4)]
+        self.reals = [
+            ((torch.rand(shape, generator=g) * 2 - 1).to(self.device), torch.randint(0, self.num_classes, (batch_size,), generator=g).to(self.device))
+            for _ in range(4)
+        ]
         self.k = 0
         self.ema_pairs = list(zip(list(self.G_ema.parameters()) + list(self.G_ema.buffers()), list(self.G.parameters()) + list(self.G.buffers())))
 
     def sample(self):
-        return torch.randn(self.n, self.z_dim), torch.randint(0, self.num_classes, (self.n,))
+        return torch.randn(self.n, self.z_dim, device=self.device), torch.randint(0, self.num_classes, (self.n,), device=self.device)
 
     def step(self):
         x_real, y_real = self.reals[self.k % len(self.reals)]
@@ -261,6 +269,7 @@ def main():
     parser.add_argument("--preset", choices=sorted(PRESETS))
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu", help="torch device: cpu (default) or cuda")
     parser.add_argument("--counts", action="store_true",
                         help="print the G and D parameter counts as JSON and exit (every preset's, by name, without --preset)")
     args = parser.parse_args()
@@ -276,7 +285,9 @@ def main():
         parser.error("--preset is required (except with --counts)")
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(args.threads)
-    bench = Bench(args.preset, args.batch_size)
+    if args.device.startswith("cuda"):
+        torch.backends.cudnn.benchmark = True
+    bench = Bench(args.preset, args.batch_size, device=args.device)
     out = sys.stdout
     for line in sys.stdin:
         line = line.strip()
@@ -291,6 +302,10 @@ def main():
                 "threads": torch.get_num_threads(),
                 "interopThreads": torch.get_num_interop_threads(),
                 "mkldnn": bool(torch.backends.mkldnn.is_available()),
+                "device": str(bench.device),
+                "deviceName": torch.cuda.get_device_name(bench.device) if bench.device.type == "cuda" else None,
+                "cuda": torch.version.cuda,
+                "cudnn": torch.backends.cudnn.version() if bench.device.type == "cuda" else None,
                 "config": bench.cfg,
             }
         elif cmd == "steps":

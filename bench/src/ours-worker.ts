@@ -3,6 +3,8 @@
  * is per preset). Same line protocol as bench/python/torch_step.py:
  *   {"cmd":"info"} {"cmd":"steps","n":k} {"cmd":"check","n":k} {"cmd":"mem"} {"cmd":"profile","n":k} {"cmd":"quit"}
  * Usage: node bench/dist/ours-worker.js --preset <name> [--batch-size 64] [--threads 2] [--step trainer|local]
+ *   [--backend tensorflow|webgpu|…] (default tensorflow; on webgpu each timed step ends with its losses read back,
+ *   which waits for the GPU)
  * TF_NUM_INTRAOP_THREADS / TF_NUM_INTEROP_THREADS default to --threads (set before tfjs-node loads).
  */
 import { parseArgs } from 'node:util';
@@ -17,6 +19,7 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '2' },
     step: { type: 'string', default: 'auto' },
     accel: { type: 'string', default: '' },
+    backend: { type: 'string', default: 'tensorflow' },
   },
 });
 /**
@@ -41,7 +44,7 @@ const tf = await import('@tensorflow/tfjs-core');
 let backendVia = 'initBackend';
 try {
   const { initBackend } = await import('reacgan');
-  await initBackend({ backend: 'tensorflow', threads: Number(values.threads) });
+  await initBackend({ backend: values.backend, threads: Number(values.threads) });
 } catch (error) {
   backendVia = `@tensorflow/tfjs-node (reacgan initBackend unavailable: ${(error as Error).message.split('\n')[0]})`;
   await import('@tensorflow/tfjs-node');
@@ -94,6 +97,7 @@ async function makeRunner(kind: string): Promise<{ runner: StepRunner; kind: str
 }
 
 const { runner, kind } = await makeRunner(values.step ?? 'auto');
+const gpuBackend = tf.getBackend() === 'webgpu' || tf.getBackend() === 'webgl';
 
 async function profile(n: number, withShapes: boolean): Promise<unknown> {
   const byKernel = new Map<string, { count: number; ms: number }>();
@@ -146,6 +150,8 @@ await serveCommands<{ cmd: string; n?: number; shapes?: boolean }>({
       const c0 = process.cpuUsage();
       const t0 = performance.now();
       await runner.step();
+      // GPU backends queue the work: wait for it (the losses' read-back) inside the timed step.
+      if (gpuBackend) await runner.flush();
       ms.push(performance.now() - t0);
       const c = process.cpuUsage(c0);
       cpuMs.push((c.user + c.system) / 1000);

@@ -11,7 +11,7 @@
  *
  *   node bench/dist/run.js [--json] [--presets a,b] [--sections step,features,fid] [--reps N] [--warmup N]
  *     [--threads 2] [--batch-size 64] [--step auto|trainer|local] [--accel list] [--env KEY=VALUE …]
- *     [--variants JSON] [--torch-omp both|default|passive] [--no-torch] [--quick]
+ *     [--variants JSON] [--torch-omp both|default|passive] [--no-torch] [--quick] [--backend tensorflow|webgpu]
  *
  * With --json the last line printed is a JSON array, one object per preset, with the keys
  * { preset, batchSize, oursMsPerStep, torchMsPerStep, ratio, … }.
@@ -27,7 +27,7 @@ import { median, relativeSpread } from './stats.js';
 import { WorkerClient } from './worker-client.js';
 
 const USAGE = `usage: pnpm bench [--json] [--quick] [--presets ${BENCH_PRESETS.map((p) => p.name).join(',')}] [--sections step,features,fid]
-  [--reps N] [--warmup N] [--threads 2] [--batch-size 64] [--no-torch] [--env KEY=VALUE] [--variants JSON] (docs/performance.md)`;
+  [--reps N] [--warmup N] [--threads 2] [--batch-size 64] [--backend tensorflow|webgpu] [--no-torch] [--env KEY=VALUE] [--variants JSON] (docs/performance.md)`;
 const SECTIONS = ['step', 'features', 'fid'];
 function parseCli() {
   try {
@@ -43,6 +43,7 @@ function parseCli() {
         step: { type: 'string', default: 'auto' },
         accel: { type: 'string', default: '' },
         env: { type: 'string', multiple: true, default: [] },
+        backend: { type: 'string', default: 'tensorflow' },
         variants: { type: 'string' },
         'torch-omp': { type: 'string' },
         'no-torch': { type: 'boolean', default: false },
@@ -129,7 +130,7 @@ function baseEnv(): NodeJS.ProcessEnv {
 
 function oursSide(preset: BenchPreset, v: Variant): Side {
   const dist = v.dist ?? DIST_DIR;
-  const args = ['--import', join(dist, 'register-hooks.js'), join(dist, 'ours-worker.js'), '--preset', preset.name, '--batch-size', String(batchSize), '--threads', String(threads), '--step', values.step ?? 'auto', '--accel', v.accel ?? ''];
+  const args = ['--import', join(dist, 'register-hooks.js'), join(dist, 'ours-worker.js'), '--preset', preset.name, '--batch-size', String(batchSize), '--threads', String(threads), '--step', values.step ?? 'auto', '--accel', v.accel ?? '', ...(values.backend && values.backend !== 'tensorflow' ? ['--backend', values.backend] : [])];
   const client = new WorkerClient(v.label, process.execPath, args, { ...baseEnv(), ...(v.env ?? {}) });
   return { label: v.label, kind: 'ours', client, ms: [], cpuMs: [], tensors: [] };
 }

@@ -105,14 +105,19 @@ export function orthogonalMatrix(rows: number, cols: number, rng: SeededRandom):
   } else {
     for (let i = 0; i < a.length; i++) a[i] = rng.normal();
   }
-  // The pure-JS cpu backend's matMul is slower than Householder in float64; elsewhere CholeskyQR2 wins.
-  const fast = m >= 2 * n && m * n * n >= 4e6 && tf.getBackend() !== 'cpu';
+  // The pure-JS cpu backend's matMul is slower than Householder in float64; on the native and wasm backends
+  // CholeskyQR2 wins. It reads the Gram matrix back synchronously, which GPU backends (webgpu in Node cannot)
+  // must not do: they use Householder too.
+  const fast = m >= 2 * n && m * n * n >= 4e6 && SYNC_MATMUL_BACKENDS.has(tf.getBackend());
   const q = (fast ? choleskyQrQ(a, m, n) : null) ?? householderQRowMajor(a, m, n);
   if (!transpose) return q;
   const out = new Float64Array(rows * cols);
   for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) out[j * m + i] = q[i * n + j];
   return out;
 }
+
+/** Backends where CholeskyQR2's matMul + synchronous read beats float64 Householder (see orthogonalMatrix). */
+const SYNC_MATMUL_BACKENDS = new Set(['tensorflow', 'wasm']);
 
 function householderQRowMajor(rowMajor: Float64Array, m: number, n: number): Float64Array {
   const a = new Float64Array(m * n);

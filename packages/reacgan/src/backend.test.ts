@@ -3,6 +3,7 @@ import { installedWasmKernelFixes, uninstallWasmKernelFixes } from '@reacgan/mod
 import { nativeInstalled } from '@reacgan/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type BackendReport, formatBackendReport, initBackend, parseBackendChoice } from './backend.js';
+import { isSoftwareAdapter, mayHaveGpu } from './webgpu-node.js';
 
 afterAll(async () => {
   await tf.setBackend('cpu');
@@ -38,6 +39,21 @@ describe('initBackend', () => {
     }
     expect(report.attempts[0]).toMatchObject({ choice: 'tensorflow-gpu', outcome: 'not-installed' });
     expect(formatBackendReport(report)).toMatch(/skipped @tensorflow\/tfjs-node-gpu: not installed/);
+    // webgpu comes next, on a hardware adapter only: this machine has no GPU device node, so Dawn is not loaded.
+    const gpu = await mayHaveGpu();
+    expect(report.attempts[1]).toMatchObject({ choice: 'webgpu' });
+    if (!gpu.yes) {
+      expect(report.attempts[1]).toMatchObject({ outcome: 'unsuitable', reason: expect.stringMatching(/no hardware GPU adapter: no GPU device node/) });
+      expect(formatBackendReport(report)).toMatch(/skipped @tensorflow\/tfjs-backend-webgpu: no hardware GPU adapter/);
+    }
+  });
+
+  it('isSoftwareAdapter: CPU rasterisers by name or fallback flag, GPUs not', () => {
+    expect(isSoftwareAdapter({ device: 'llvmpipe-llvm-15-0-6-256-bits-', description: 'OpenGL version OpenGL ES 3.2 Mesa 22.3.6' })).toBe(true);
+    expect(isSoftwareAdapter({ vendor: 'google', device: 'SwiftShader Device (Subzero)' })).toBe(true);
+    expect(isSoftwareAdapter({ vendor: 'mesa', device: 'llvmpipe (LLVM 19.1.7, 256 bits)' })).toBe(true);
+    expect(isSoftwareAdapter({ vendor: 'nvidia', architecture: 'hopper', device: 'NVIDIA H200', description: 'NVIDIA: 580.65.06' })).toBe(false);
+    expect(isSoftwareAdapter({ vendor: 'intel', device: '' }, true)).toBe(true);
   });
 
   it('REACGAN_BACKEND selects the backend when no option is given', async () => {
@@ -62,7 +78,7 @@ describe('initBackend', () => {
       return import(/* @vite-ignore */ name);
     };
     const report = await initBackend({ backend: 'auto', importModule });
-    expect(report.attempts.slice(0, 2)).toEqual([
+    expect(report.attempts.filter((a) => a.choice !== 'webgpu').slice(0, 2)).toEqual([
       { choice: 'tensorflow-gpu', package: '@tensorflow/tfjs-node-gpu', outcome: 'failed', reason: 'libcudnn.so.8: cannot open shared object file: No such file or directory' },
       { choice: 'tensorflow', package: '@tensorflow/tfjs-node', outcome: 'failed', reason: 'The Node.js native addon module (tfjs_binding.node) can not be found' },
     ]);

@@ -16,11 +16,13 @@ export {
   formatBackendReport,
   initBackend,
   parseBackendChoice,
+  setBackendImporter,
   type BackendAttempt,
   type BackendChoice,
   type BackendReport,
   type InitBackendOptions,
 } from './backend.js';
+export { isSoftwareAdapter, setupNodeWebGpu, type SetupNodeWebGpuOptions, type WebGpuAdapterReport } from './webgpu-node.js';
 
 // Configuration
 export {

@@ -3,4 +3,5 @@ export { describeBackends, loadNativeBackend, testBackends } from './backends.js
 export { loadFixture, SHARED_DATA_DIR, sharedDataset } from './fixtures.js';
 export { checkGradient, type GradientCheckResult } from './gradcheck.js';
 export { expectNoTensorLeak, tensorCountsAcross } from './memory.js';
-export { nativeInstalled, nativeStatusFile, readNativeStatus, repositoryRoot, type NativeStatus } from './native-status.js';
+export { nativeInstalled, nativeStatusFile, readNativeStatus, readWebGpuStatus, repositoryRoot, webGpuStatusFile, type NativeStatus, type WebGpuSetupStatus } from './native-status.js';
+export { forbidSyncReads, NO_SYNC_MESSAGE } from './no-sync.js';

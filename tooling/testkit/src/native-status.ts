@@ -33,3 +33,20 @@ export function readNativeStatus(): NativeStatus | null {
 export function nativeInstalled(): boolean {
   return readNativeStatus()?.packages.some((p) => p.ok) ?? false;
 }
+
+/** What scripts/ensure-webgpu-adapter.sh found or installed for a software WebGPU adapter. */
+export interface WebGpuSetupStatus {
+  /** True when the libraries a software adapter needs (EGL, GLES, Mesa's llvmpipe) are present. */
+  ok: boolean;
+  /** What was found, installed, or why not. */
+  detail: string;
+}
+
+/** Path of the status file written by scripts/ensure-webgpu-adapter.sh during `pnpm test`. */
+export const webGpuStatusFile = path.join(repositoryRoot, 'node_modules', '.reacgan', 'webgpu-adapter.json');
+
+/** The software-adapter setup outcome, or null when the setup script never ran. */
+export function readWebGpuStatus(): WebGpuSetupStatus | null {
+  if (!fs.existsSync(webGpuStatusFile)) return null;
+  return JSON.parse(fs.readFileSync(webGpuStatusFile, 'utf8')) as WebGpuSetupStatus;
+}

@@ -12,7 +12,7 @@ export function backendOption(): Option {
 export function registerBackendCommand(program: Command): void {
   program
     .command('backend')
-    .description('initialise the backend (tfjs-node-gpu → tfjs-node → wasm → cpu unless told) and report it')
+    .description('initialise the backend (tfjs-node-gpu → webgpu on a GPU → tfjs-node → wasm → cpu unless told) and report it (with the WebGPU adapter)')
     .addOption(backendOption())
     .option('--threads <n>', 'threads for native TensorFlow (TF_NUM_INTRAOP_THREADS)', positiveIntArg('--threads'))
     .option('--json', 'print the report as JSON')

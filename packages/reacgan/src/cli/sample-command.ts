@@ -103,7 +103,7 @@ export function registerSampleCommand(program: Command): void {
           if (options.out && !options.out.toLowerCase().endsWith('.png')) throw new Error(`--out: expected a .png file for the grid (PNG is the only format written), received ${options.out}`);
           const out = options.out ?? join(options.run ?? dirname(dirname(file)), 'samples', `sample-seed${options.seed}.png`);
           await mkdir(dirname(out), { recursive: true });
-          await writeFileAtomic(out, encodePng(classGrid(loaded, options.columns, sampleOptions)));
+          await writeFileAtomic(out, encodePng(await classGrid(loaded, options.columns, sampleOptions)));
           console.log(`wrote ${out}: ${loaded.config.data.numClasses} rows (classes) × ${options.columns} from ${file} (step ${loaded.step}, ${loaded.ema ? 'EMA generator' : 'G'}, ${statistics.mode} BN statistics)`);
         }
       } finally {

@@ -230,11 +230,11 @@ describe('decodeWebGenerator', () => {
     expect(() => decodeWebGenerator(models.encodeSafetensors(t, { format: WEB_GENERATOR_FORMAT, format_version: '1', model_config: '{' }))).toThrow(/'model_config' is not valid JSON/);
   });
 
-  it('encodeWebGenerator checks the data options against the generator', () => {
+  it('encodeWebGenerator checks the data options against the generator', async () => {
     const g = models.createGenerator(trained.config.model, { imgSize: 16, imgChannels: 1, numClasses: 4, seed: 1 });
     const base = { generation: { zPrior: 'gaussian' as const, batchNormStatistics: 'running' as const, truncation: null }, provenance: {} as never, selfCheck: null };
-    expect(() => encodeWebGenerator(g, { ...base, data: { name: 'x', imgSize: 32, imgChannels: 1, numClasses: 4, classNames: ['a', 'b', 'c', 'd'] } })).toThrow(/does not match the generator \(imgSize 16/);
-    expect(() => encodeWebGenerator(g, { ...base, data: { name: 'x', imgSize: 16, imgChannels: 1, numClasses: 4, classNames: ['a'] } })).toThrow(/classNames must hold 4 names, received 1/);
+    await expect(encodeWebGenerator(g, { ...base, data: { name: 'x', imgSize: 32, imgChannels: 1, numClasses: 4, classNames: ['a', 'b', 'c', 'd'] } })).rejects.toThrow(/does not match the generator \(imgSize 16/);
+    await expect(encodeWebGenerator(g, { ...base, data: { name: 'x', imgSize: 16, imgChannels: 1, numClasses: 4, classNames: ['a'] } })).rejects.toThrow(/classNames must hold 4 names, received 1/);
     g.dispose();
   });
 });

@@ -172,9 +172,9 @@ export async function exportWebGenerator(options: ExportWebGeneratorOptions): Pr
         versions: { reacgan: reacganVersion, '@reacgan/models': models.version, '@tensorflow/tfjs-core': tf.version_core },
         ...(info?.reason ? { reason: info.reason } : {}),
       },
-      selfCheck: computeSelfCheck(generator, batchNormStatistics, { tolerance: options.tolerance }),
+      selfCheck: await computeSelfCheck(generator, batchNormStatistics, { tolerance: options.tolerance }),
     };
-    const encoded = encodeWebGenerator(generator, descriptor);
+    const encoded = await encodeWebGenerator(generator, descriptor);
     const out = resolve(options.out ?? defaultWebExportPath(file));
     await mkdir(dirname(out), { recursive: true });
     await writeFile(out, encoded);

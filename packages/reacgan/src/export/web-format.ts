@@ -159,17 +159,17 @@ export function selfCheckIndices(values: ArrayLike<number>, count = SELF_CHECK_P
 /**
  * Runs the generator on the self-check inputs (evaluation mode) and records what a reader must reproduce.
  * Default labels: the first and the last class; z: the generator's prior from a fixed seed. Reads the
- * output with `dataSync` (meant for export time, on the cpu or tensorflow backend).
+ * output with `await data()` (any backend, GPU ones included).
  */
-export function computeSelfCheck(
+export async function computeSelfCheck(
   generator: models.Generator,
   batchNormStatistics: 'running' | 'batch',
   options: { labels?: number[]; seed?: number; tolerance?: number } = {},
-): WebGeneratorSelfCheck {
+): Promise<WebGeneratorSelfCheck> {
   const labels = options.labels ?? (generator.numClasses > 1 ? [0, generator.numClasses - 1] : [0, 0]);
   const z = data.sampleLatents(new data.Rng(options.seed ?? SELF_CHECK_SEED), labels.length, generator.zDim, { prior: generator.config.zPrior });
   const out = evaluate(generator, z, labels, batchNormStatistics);
-  const values = out.dataSync() as Float32Array;
+  const values = (await out.data()) as Float32Array;
   out.dispose();
   const indices = selfCheckIndices(values);
   return {
@@ -202,13 +202,13 @@ export async function runSelfCheck(generator: models.Generator, check: WebGenera
 
 /**
  * Encodes a generator and its descriptor as a web generator file (format version 1, see the module
- * comment). Reads the weights with `dataSync`.
- * @throws Error when `data` does not match the generator or `classNames` has the wrong length.
+ * comment). Reads the weights with `await data()` (any backend, GPU ones included).
+ * @throws Error (the promise rejects) when `data` does not match the generator or `classNames` has the wrong length.
  */
-export function encodeWebGenerator(
+export async function encodeWebGenerator(
   generator: models.Generator,
   descriptor: Pick<WebGeneratorDescriptor, 'data' | 'generation' | 'provenance' | 'selfCheck'>,
-): Uint8Array {
+): Promise<Uint8Array> {
   const { data: d } = descriptor;
   if (d.imgSize !== generator.imgSize || d.imgChannels !== generator.imgChannels || d.numClasses !== generator.numClasses) {
     throw new Error(
@@ -228,7 +228,7 @@ export function encodeWebGenerator(
     provenance: JSON.stringify(descriptor.provenance),
   };
   if (descriptor.selfCheck) metadata.self_check = JSON.stringify(descriptor.selfCheck);
-  return models.encodeSafetensors(generator.stateDict(), metadata);
+  return models.encodeSafetensorsAsync(generator.stateDict(), metadata);
 }
 
 function parseJsonEntry<T>(metadata: Record<string, string>, key: string, required: boolean): T | null {

@@ -69,7 +69,7 @@ export async function openEvaluator(name: ExtractorName, options: OpenEvaluatorO
   if (name === 'mnist-judge') {
     const test = await dataNode.loadMnist({ split: 'test' });
     const { classifier, info } = await loadOrTrainMnistClassifier(() => dataNode.loadMnist({ split: 'train' }), test, { dir: options.cacheDir, log: options.log });
-    const sha256 = weightsHash(classifier.weights);
+    const sha256 = await weightsHash(classifier.weights);
     const extractor = metrics.featureExtractorFromModel((x: tf.Tensor4D) => classifier.apply(x), {
       name: `reacgan-mnist-judge-${classifierDefinitionHash()}`,
       inputSize: 32,
@@ -99,11 +99,14 @@ export async function openEvaluator(name: ExtractorName, options: OpenEvaluatorO
   return { name, extractor, classifier: null, weights: { file, sha256, verified }, judge: null, dispose: () => extractor.dispose() };
 }
 
-/** SHA-256 of the judge's weights (float32 little-endian, in name order): the cache keys follow the actual weights. */
-function weightsHash(weights: Map<string, tf.Variable>): string {
+/**
+ * SHA-256 of the judge's weights (float32 little-endian, in name order): the cache keys follow the actual weights.
+ * Read asynchronously (GPU backends: webgpu in Node has no synchronous reads).
+ */
+async function weightsHash(weights: Map<string, tf.Variable>): Promise<string> {
   const hash = createHash('sha256');
   for (const name of [...weights.keys()].sort()) {
-    const values = weights.get(name)!.dataSync() as Float32Array;
+    const values = (await weights.get(name)!.data()) as Float32Array;
     hash.update(name).update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
   }
   return hash.digest('hex');

@@ -109,12 +109,12 @@ export function sampleLoaded(loaded: LoadedGenerator, labels: Int32Array, option
   });
 }
 
-/** A grid with one row per class and `perClass` columns. */
-export function classGrid(loaded: LoadedGenerator, perClass: number, options: SampleOptions = {}): Uint8Image {
+/** A grid with one row per class and `perClass` columns (images read asynchronously: GPU backends included). */
+export async function classGrid(loaded: LoadedGenerator, perClass: number, options: SampleOptions = {}): Promise<Uint8Image> {
   const labels = perClassLabels(loaded.config.data.numClasses, perClass);
   const images = sampleLoaded(loaded, labels, options);
-  const values = images.dataSync();
   const shape = images.shape;
+  const values = await images.data();
   images.dispose();
   return tileImages(imagesFromNhwc(values, shape), perClass);
 }
@@ -164,8 +164,8 @@ export async function writePerClassImages(loaded: LoadedGenerator, dir: string, 
     const labels = new Int32Array(perClass).fill(k);
     // One stream per class, so class k's images do not depend on how many classes precede it.
     const images = sampleLoaded(loaded, labels, { ...options, seed: Number(data.deriveSeed(options.seed ?? 0, k) & 0x1fffffffffffffn) });
-    const values = images.dataSync();
     const shape = images.shape;
+    const values = await images.data();
     images.dispose();
     const list = imagesFromNhwc(values, shape);
     for (let n = 0; n < list.length; n++) {

@@ -305,7 +305,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   };
   const gridLabels = perClassLabels(config.data.numClasses, 10);
   const writeGrid = async (file: string) => {
-    const image = sampleGrid(evalTrainer, gridLabels, 10);
+    const image = await sampleGrid(evalTrainer, gridLabels, 10);
     await writeFileAtomic(file, encodePng(image));
   };
   const evaluate = async (perClass: number): Promise<TrainingEvaluation | null> => {
@@ -575,11 +575,11 @@ export function perClassLabels(numClasses: number, perClass: number): Int32Array
   return labels;
 }
 
-/** A class-conditional grid from the trainer's (EMA) generator: one row per class, `perClass` columns. */
-export function sampleGrid(trainer: Pick<Trainer, 'generate'>, labels: Int32Array, perClass: number): Uint8Image {
+/** A class-conditional grid from the trainer's (EMA) generator: one row per class, `perClass` columns (read asynchronously). */
+export async function sampleGrid(trainer: Pick<Trainer, 'generate'>, labels: Int32Array, perClass: number): Promise<Uint8Image> {
   const images = trainer.generate(labels, { seedKey: 0 });
-  const values = images.dataSync();
   const shape = images.shape;
+  const values = await images.data();
   images.dispose();
   return tileImages(imagesFromNhwc(values, shape), perClass);
 }
