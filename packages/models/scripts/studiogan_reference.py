@@ -4,8 +4,14 @@ An independent transcription of the network *structure* of StudioGAN v0.3.0
 (POSTECH-CVLab/PyTorch-StudioGAN, tag v.0.3.0: src/models/{deep_conv,resnet,big_resnet}.py,
 src/utils/ops.py), written from its published structure for this package's tests; no StudioGAN
 code is copied. Module attribute names are chosen so that `state_dict()` keys equal StudioGAN's.
-The deep_conv discriminator heads read the 512-channel features (StudioGAN commit 43b43f1), and
-deep_conv widths scale with g_conv_dim / d_conv_dim ('N/A' = 64 = StudioGAN's fixed widths).
+deep_conv's heads read the 512-channel features (StudioGAN master 947b35e, commit 43b43f1; v0.3.0's
+conditional deep_conv D fails); gCbnLayout 'linear' gives master's DCGAN / ResNet conditional BN (bias-free
+linears on the one-hot label), 'embed' (default) v0.3.0's embedding tables; deep_conv's widths scale with g_conv_dim / d_conv_dim ('N/A' = 64 = StudioGAN's fixed widths). The D residual
+blocks reproduce StudioGAN's in-place activation aliasing (shortcut = act(x) with SN).
+
+This transcription is what the benchmark (bench/python/torch_step.py) times; it is pinned to StudioGAN's
+own code by scripts/check_transcription.py (run by src/transcription.test.ts) on the fixtures of
+scripts/studiogan_fixtures.py.
 
 Run from the repository root:
   .venv-reference/bin/python packages/models/scripts/studiogan_reference.py
@@ -151,13 +157,13 @@ def wrap(block):
 
 # ----------------------------------------------------------------------------- ResNet / BigGAN G
 class ResGenBlock(nn.Module):
-    def __init__(self, cin, cout, norm, cond_dim, sn, act):
+    def __init__(self, cin, cout, norm, cond_dim, sn, act, layout="embed"):
         super().__init__()
         self.norm = norm
         if norm == "bn":
             self.bn1, self.bn2 = make_bn(cin), make_bn(cout)
         elif norm == "cbn":
-            self.bn1, self.bn2 = ClassBN(cond_dim, cin, sn), ClassBN(cond_dim, cout, sn)
+            self.bn1, self.bn2 = class_bn(layout, cond_dim, cin, sn), class_bn(layout, cond_dim, cout, sn)
         else:
             self.bn1, self.bn2 = AffineBN(cond_dim, cin, sn), AffineBN(cond_dim, cout, sn)
         self.act = act
@@ -192,7 +198,8 @@ class ResGenerator(nn.Module):
         cond_dim = self.chunk + cfg["gSharedDim"] if self.big else num_classes
         blocks = []
         for i in range(n_blocks):
-            blocks.append(wrap(ResGenBlock(self.in_dims[i], out_dims[i], norm, cond_dim, sn, self.act)))
+            blocks.append(wrap(ResGenBlock(self.in_dims[i], out_dims[i], norm, cond_dim, sn, self.act,
+                                           cfg.get("gCbnLayout", "embed"))))
             if cfg.get("applyAttn") and (i + 1) in cfg.get("attnGLoc", []):
                 blocks.append(wrap(Attention(out_dims[i], sn)))
         self.blocks = nn.ModuleList(blocks)
@@ -246,6 +253,7 @@ class ResBlock(nn.Module):
     def __init__(self, cin, cout, sn, act, down):
         super().__init__()
         self.sn, self.down, self.act = sn, down, act
+        self.act_in_place = not isinstance(act, nn.GELU)
         self.shortcut = cin != cout or down
         if self.shortcut:
             self.conv2d0 = make_conv(cin, cout, 1, sn)
@@ -258,12 +266,15 @@ class ResBlock(nn.Module):
 
     def forward(self, x):
         h = x if self.sn else self.bn1(x)
-        h = self.conv2d1(self.act(h))
+        h = self.act(h)
+        # StudioGAN's DiscBlock keeps x0 = x, then runs its in-place activation (ReLU / LeakyReLU / ELU are
+        # built with inplace=True, GELU is not): without bn1 (SN on) that rewrites x0, so the shortcut reads act(x).
+        s = h if (self.sn and self.act_in_place) else x
+        h = self.conv2d1(h)
         h = h if self.sn else self.bn2(h)
         h = self.conv2d2(self.act(h))
         if self.down:
             h = F.avg_pool2d(h, 2)
-        s = x
         if self.shortcut:
             s = s if self.sn else self.bn0(s)
             s = self.conv2d0(s)
@@ -363,12 +374,27 @@ class ResDiscriminator(nn.Module):
 
 
 # ----------------------------------------------------------------------------- DCGAN
+class OneHotBN(AffineBN):
+    """StudioGAN master's DCGAN / ResNet cBN (commit 43b43f1, gCbnLayout 'linear'): AffineBN on the one-hot label."""
+
+    def __init__(self, num_classes, features, sn):
+        super().__init__(num_classes, features, sn)
+        self.num_classes = num_classes
+
+    def forward(self, x, y):
+        return super().forward(x, F.one_hot(y, self.num_classes).to(x.dtype))
+
+
+def class_bn(layout, num_classes, features, sn):
+    return OneHotBN(num_classes, features, sn) if layout == "linear" else ClassBN(num_classes, features, sn)
+
+
 class DCGenBlock(nn.Module):
-    def __init__(self, cin, cout, cond, num_classes, sn, act):
+    def __init__(self, cin, cout, cond, num_classes, sn, act, layout="embed"):
         super().__init__()
         self.cond = cond
         self.deconv0 = make_deconv(cin, cout, 4, sn, stride=2, padding=1)
-        self.bn0 = ClassBN(num_classes, cout, sn) if cond == "cBN" else make_bn(cout)
+        self.bn0 = class_bn(layout, num_classes, cout, sn) if cond == "cBN" else make_bn(cout)
         self.act = act
 
     def forward(self, x, y):
@@ -387,7 +413,8 @@ class DCGenerator(nn.Module):
         self.linear0 = make_linear(cfg["zDim"], self.in_dims[0] * 16, sn)
         blocks = []
         for i in range(3):
-            blocks.append(wrap(DCGenBlock(self.in_dims[i], out_dims[i], cfg["gCondMtd"], num_classes, sn, self.act)))
+            blocks.append(wrap(DCGenBlock(self.in_dims[i], out_dims[i], cfg["gCondMtd"], num_classes, sn, self.act,
+                                          cfg.get("gCbnLayout", "embed"))))
             if cfg.get("applyAttn") and (i + 1) in cfg.get("attnGLoc", []):
                 blocks.append(wrap(Attention(out_dims[i], sn)))
         self.blocks = nn.ModuleList(blocks)

@@ -72,3 +72,34 @@ describeBackends('evaluation modes and standing statistics (C18)', () => {
     G.dispose();
   });
 }, nativeInstalled() ? ['tensorflow'] : ['cpu']);
+
+describeBackends("spectral norm while generating: 'fixed' changes nothing, 'iterate' power-iterates (StudioGAN's sampling)", () => {
+  it('u and v: unchanged with fixed, equal to a train-mode pass with iterate; BN statistics unchanged either way', () => {
+    const G = createGenerator({ backbone: 'resnet', gCondMtd: 'cBN', zDim: 8, gConvDim: 4, applyGSn: true }, { imgSize: 8, imgChannels: 3, numClasses: 2, seed: 3 });
+    const copy = createGenerator(G.config, { ...G.dataOptions, initialize: false });
+    copy.loadStateDict(G.stateDict());
+    const snapshot = () => new Map([...G.stateDict()].map(([k, v]) => [k, Array.from(v.dataSync())]));
+    const z = tf.randomNormal([4, 8], 0, 1, 'float32', 2) as tf.Tensor2D;
+    const labels = tf.tensor1d([0, 1, 0, 1], 'int32');
+    const before = snapshot();
+    tf.dispose(generateImages(G, z, labels, 'running', 'fixed'));
+    expect(snapshot()).toEqual(before);
+    expect(evaluationApplyOptions('batch', 'iterate')).toEqual({ training: false, batchNormStatistics: 'batch', updateSpectralNorm: true });
+    tf.dispose(generateImages(G, z, labels, 'running', 'iterate'));
+    tf.dispose(copy.apply(z, labels, { training: true }));
+    const after = snapshot();
+    const trained = new Map([...copy.stateDict()].map(([k, v]) => [k, Array.from(v.dataSync())]));
+    let moved = 0;
+    for (const [k, v] of after) {
+      if (k.endsWith('weight_u') || k.endsWith('weight_v')) {
+        expect(v, k).toEqual(trained.get(k));
+        if (v.some((x, i) => x !== before.get(k)![i])) moved++;
+      } else expect(v, k).toEqual(before.get(k));
+    }
+    expect(moved).toBeGreaterThan(0);
+    expect(() => evaluationApplyOptions('running', 'sometimes' as never)).toThrow(/spectralNorm must be one of iterate, fixed/);
+    tf.dispose([z, labels]);
+    G.dispose();
+    copy.dispose();
+  });
+});

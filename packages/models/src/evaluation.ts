@@ -11,20 +11,40 @@ import { SeededRandom, randomSeed } from './random.js';
  * - `'batch'`: each batch's own statistics, nothing updated (StudioGAN `-batch_stat`);
  * - `'standing'`: running statistics re-estimated first from K generated batches
  *   ({@link applyStandingStatistics}; StudioGAN `-std_stat`), then used as in 'running'.
- * None of them changes spectral-norm vectors.
+ * None of them changes spectral-norm vectors unless generation uses `spectralNorm: 'iterate'`
+ * ({@link SpectralNormSampling}, StudioGAN's sampling).
  */
 export type EvaluationMode = 'running' | 'batch' | 'standing';
 
 export const EVALUATION_MODES: readonly EvaluationMode[] = ['running', 'batch', 'standing'];
 
-/** The `apply` options of an evaluation mode ('standing' → 'running': call applyStandingStatistics first). */
-export function evaluationApplyOptions(mode: EvaluationMode): ApplyOptions {
+/**
+ * What spectral norm does while generating:
+ * - `'iterate'`: one power iteration per forward, u and v updated — StudioGAN's sampling
+ *   (`misc.GeneratorController.prepare_generator` puts G in eval mode, then every Conv/Linear/Embedding back
+ *   in train mode). Needed to reproduce StudioGAN's images, above all for EMA generators, whose u and v are
+ *   EMA-blended (neither unit-length nor consistent). Each call changes the generator's u and v.
+ * - `'fixed'`: u and v as stored; generation changes no state.
+ */
+export type SpectralNormSampling = 'iterate' | 'fixed';
+
+export const SPECTRAL_NORM_SAMPLING: readonly SpectralNormSampling[] = ['iterate', 'fixed'];
+
+/**
+ * The `apply` options of an evaluation mode ('standing' → 'running': call applyStandingStatistics first), with
+ * spectral norm `spectralNorm` (default 'fixed', no state change; 'iterate' = StudioGAN's sampling).
+ */
+export function evaluationApplyOptions(mode: EvaluationMode, spectralNorm: SpectralNormSampling = 'fixed'): ApplyOptions {
+  if (spectralNorm !== 'iterate' && spectralNorm !== 'fixed') {
+    throw new TypeError(`evaluationApplyOptions: spectralNorm must be one of ${SPECTRAL_NORM_SAMPLING.join(', ')}, received ${String(spectralNorm)}`);
+  }
+  const updateSpectralNorm = spectralNorm === 'iterate';
   switch (mode) {
     case 'running':
     case 'standing':
-      return { training: false, batchNormStatistics: 'running' };
+      return { training: false, batchNormStatistics: 'running', updateSpectralNorm };
     case 'batch':
-      return { training: false, batchNormStatistics: 'batch' };
+      return { training: false, batchNormStatistics: 'batch', updateSpectralNorm };
     default:
       throw new TypeError(`evaluationApplyOptions: mode must be one of ${EVALUATION_MODES.join(', ')}, received ${String(mode)}`);
   }
@@ -32,11 +52,18 @@ export function evaluationApplyOptions(mode: EvaluationMode): ApplyOptions {
 
 /**
  * Generates images for evaluation in `mode` (see {@link EvaluationMode}); for 'standing' the
- * statistics must have been estimated with {@link applyStandingStatistics}.
+ * statistics must have been estimated with {@link applyStandingStatistics}. `spectralNorm: 'iterate'`
+ * samples as StudioGAN does (see {@link SpectralNormSampling}; updates u and v).
  * @returns float32 NHWC [N, S, S, C] in [−1, 1]
  */
-export function generateImages(generator: Generator, z: tf.Tensor2D, labels: tf.Tensor1D, mode: EvaluationMode = 'running'): tf.Tensor4D {
-  return generator.apply(z, labels, evaluationApplyOptions(mode));
+export function generateImages(
+  generator: Generator,
+  z: tf.Tensor2D,
+  labels: tf.Tensor1D,
+  mode: EvaluationMode = 'running',
+  spectralNorm: SpectralNormSampling = 'fixed',
+): tf.Tensor4D {
+  return generator.apply(z, labels, evaluationApplyOptions(mode, spectralNorm));
 }
 
 export interface StandingStatisticsOptions {

@@ -127,6 +127,8 @@ export {
   EVALUATION_MODES,
   applyStandingStatistics,
   evaluationApplyOptions,
+  SPECTRAL_NORM_SAMPLING,
+  type SpectralNormSampling,
   generateImages,
   type EvaluationMode,
   type StandingStatisticsOptions,

@@ -10,7 +10,10 @@ import { fromStudioganStateDict, studioganKeyMap, toStudioganLayout } from './st
 
 // Golden forward passes of tiny seeded models from the PyTorch transcription
 // (scripts/studiogan_reference.py): weights in PyTorch layout, inputs, outputs in eval and
-// train mode, and the buffers after the train-mode pass.
+// train mode, and the buffers after the train-mode pass. They cover what StudioGAN's own code cannot
+// produce or its fixtures do not (8 / 16 px, one image channel, the MH / MD / TAC / ADC heads, ELU /
+// GELU / Leaky_ReLU, an unconditional G); the transcription itself is pinned to StudioGAN's code by
+// transcription.test.ts, and StudioGAN's own fixtures are checked in studiogan-parity.test.ts.
 const FIXTURES = [
   'deep_conv-d2dce',
   'deep_conv-pd-nosn',

@@ -20,7 +20,9 @@ import { resnetTables } from './channel-tables.js';
  *
  * G block: (c)BN → act → up×2 → conv3×3 → (c)BN → act → conv3×3, plus up×2 → conv1×1 shortcut.
  * G output: BN → act → conv3×3 → tanh. D: an optimised first block and pre-activation residual
- * blocks with 2×2 average pooling; BN only without SN.
+ * blocks with 2×2 average pooling; BN only without SN. With SN and an in-place activation (ReLU,
+ * Leaky_ReLU, ELU: StudioGAN builds them with `inplace=True`) the residual blocks' shortcut reads act(x),
+ * not x, exactly as StudioGAN computes it (its `x0 = x` aliases the tensor the activation overwrites).
  */
 
 type BlockNorm =
@@ -204,6 +206,9 @@ class DiscOptBlock extends Module {
   }
 }
 
+/** The activations StudioGAN's `config.py` builds with `inplace=True` (GELU has no in-place form). */
+const IN_PLACE_ACTIVATIONS: ReadonlySet<ActivationName> = new Set(['ReLU', 'Leaky_ReLU', 'ELU']);
+
 class DiscBlock extends Module {
   readonly conv2d0: Conv2d | null = null;
   readonly bn0: BatchNorm2d | null = null;
@@ -229,7 +234,8 @@ class DiscBlock extends Module {
   }
 
   apply(x: tf.Tensor4D, ctx: ForwardContext, act: ActivationName): tf.Tensor4D {
-    let h = activation(this.bn1 ? this.bn1.apply(x, ctx) : x, act) as tf.Tensor4D;
+    const activated = activation(this.bn1 ? this.bn1.apply(x, ctx) : x, act) as tf.Tensor4D;
+    let h = activated;
     if (this.bn2 === null && act === 'ReLU') {
       h = this.conv2d1.apply(h, ctx, 'relu');
     } else {
@@ -238,7 +244,10 @@ class DiscBlock extends Module {
     }
     h = this.conv2d2.apply(h, ctx);
     if (this.downsample) h = averagePool2x(h);
-    let shortcut = x;
+    // StudioGAN's DiscBlock keeps `x0 = x` and then applies its activation in place (ReLU, LeakyReLU and ELU
+    // are built with inplace=True; GELU is not). Without bn1 (spectral norm on) the activation rewrites x
+    // itself, so the shortcut carries act(x); with bn1 it acts on BN's new tensor and the shortcut keeps x.
+    let shortcut = this.bn1 === null && IN_PLACE_ACTIVATIONS.has(act) ? activated : x;
     if (this.conv2d0) {
       if (this.bn0) shortcut = this.bn0.apply(shortcut, ctx);
       // A 1×1 convolution commutes with average pooling: pool first (4× fewer pixels).
