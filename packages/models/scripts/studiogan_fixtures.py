@@ -104,6 +104,8 @@ for cfg_name, yaml_name, ema in [("reacgan", "ReACGAN", True), ("contragan", "Co
         yaml_file = f"CIFAR10/{yaml_name}.yaml"
         if backbone != "deep_conv":
             model.update(NARROW)
+        if cfg_name == "biggan-mod" and backbone == "deep_conv":
+            yaml_file = "CIFAR10/BigGAN.yaml"  # master's name for v0.3.0's BigGAN-Mod.yaml (same settings)
         if cfg_name == "acgan-mod" and backbone == "big_resnet":
             yaml_file = "CIFAR10/ACGAN-Mod-Big.yaml"
             ema = True

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { codesToImages, describeBackends, loadStudioganFixture, STUDIOGAN_FIXTURES, studioganTolerance, type StudioganFixture } from '@reacgan/testkit';
+import { codesToImages, describeBackends, loadStudioganFixture, STUDIOGAN_FIXTURES, studioganTolerance, testBackends, type StudioganFixture } from '@reacgan/testkit';
 import fs from 'node:fs';
 import { afterAll, expect, it } from 'vitest';
 import type { ModelConfigInput } from './config.js';
@@ -87,8 +87,11 @@ function expectDiscriminator(f: StudioganFixture, mode: string, out: Discriminat
   }
 }
 
+// The 128 px fixture takes minutes on tfjs's pure-JS cpu backend: it runs there only without the native backend.
+const native = testBackends().includes('tensorflow');
+
 describeBackends("forward parity with StudioGAN's own code", (backend) => {
-  for (const name of STUDIOGAN_FIXTURES) {
+  for (const name of STUDIOGAN_FIXTURES.filter((n) => backend !== 'cpu' || !native || !n.endsWith('-128'))) {
     it(`${name}: eval, sampling-mode and train-mode outputs, SN vectors and BN statistics match StudioGAN`, () => {
       const f = loadStudioganFixture(name, decodeSafetensors);
       const { G, D } = build(f);
@@ -129,6 +132,6 @@ describeBackends("forward parity with StudioGAN's own code", (backend) => {
       tf.dispose(Object.values(trainD) as tf.Tensor[]);
       G.dispose();
       D.dispose();
-    }, 120_000);
+    }, 600_000);
   }
 });
