@@ -7,12 +7,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unsupportedFeatures } from '../src/config/resolve.js';
 import type { ConfigInput } from '../src/config/schema.js';
-import { loadCheckpoint, saveCheckpoint } from '../src/node/checkpoint.js';
 import { SeededStepRandom } from '../src/train/step/random.js';
 import { composeInputTransforms } from '../src/train/step/transforms.js';
 import type { RealBatch } from '../src/train/step/update.js';
 import { Trainer } from '../src/train/trainer.js';
-import { syntheticDataset, tinyConfig } from './helpers.js';
+import { syntheticDataset, tinyConfig, trainStraightAndResumed } from './helpers.js';
 
 const backend = nativeInstalled() ? 'tensorflow' : 'cpu';
 
@@ -96,26 +95,10 @@ describe('checkpoints carry every term state and random stream (cpu)', () => {
       aug: { applyDiffaug: true, diffaugType: 'diffaug', crAugType: 'cr', bcrAugType: 'bcr' },
       loss: { applyCr: true, crLambda: 10, applyBcr: true, realLambda: 1, fakeLambda: 1, applyZcr: true, radius: 0.05, gLambda: 0.5, dLambda: 2, applyLecam: true, lecamLambda: 0.3, lecamEmaStartIter: 1, lecamEmaDecay: 0.9 },
     });
-    const straight = Trainer.create(config, { dataset: syntheticDataset() });
-    for (let i = 0; i < 3; i++) await straight.trainStep();
-    const expected = await straight.flush();
-
-    const first = Trainer.create(config, { dataset: syntheticDataset() });
-    for (let i = 0; i < 2; i++) await first.trainStep();
-    const head = await first.flush();
-    const state = first.getState();
-    expect([...state.tensors.keys()].filter((k) => k.startsWith('terms.'))).toEqual(['terms.D.lecam.D_real', 'terms.D.lecam.D_fake']);
-    const path = join(dir, 'features.safetensors');
-    await saveCheckpoint(path, state, { reason: 'test', savedAt: 'x' });
-    tf.dispose([...state.tensors.values()]);
-    first.dispose();
-
-    const resumed = Trainer.create(config, { dataset: syntheticDataset(), initialize: false });
-    const ckpt = await loadCheckpoint(path);
-    resumed.loadState({ tensors: ckpt.tensors, meta: ckpt.meta });
-    await resumed.trainStep();
-    const tail = await resumed.flush();
-    expect([...head, ...tail].map((r) => r.values)).toEqual(expected.map((r) => r.values));
+    const { straight, resumed, expected, combined } = await trainStraightAndResumed(config, 3, 2, dir, (state) => {
+      expect([...state.tensors.keys()].filter((k) => k.startsWith('terms.'))).toEqual(['terms.D.lecam.D_real', 'terms.D.lecam.D_fake']);
+    });
+    expect(combined.map((r) => r.values)).toEqual(expected.map((r) => r.values));
     const ema = (t: Trainer) => [...t.terms.find((x) => x.name === 'lecam')!.state!.values()].map((v) => v.dataSync()[0]);
     expect(ema(resumed)).toEqual(ema(straight));
 

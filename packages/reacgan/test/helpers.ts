@@ -1,4 +1,10 @@
+import { join } from 'node:path';
 import * as data from '@reacgan/data';
+import * as tf from '@tensorflow/tfjs-core';
+import { loadCheckpoint, saveCheckpoint } from '../src/node/checkpoint.js';
+import type { StepRecord } from '../src/train/records.js';
+import type { TrainingState } from '../src/train/state.js';
+import { Trainer } from '../src/train/trainer.js';
 import { resolveConfig, type ReacganConfig } from '../src/config/resolve.js';
 import { mergeConfigInputs } from '../src/config/presets.js';
 import type { ConfigInput } from '../src/config/schema.js';
@@ -49,4 +55,33 @@ export function tinyConfig(overrides: ConfigInput = {}): ReacganConfig {
     run: { seed: 3, printEvery: 2, saveEvery: 4 },
   };
   return resolveConfig(mergeConfigInputs(base, overrides));
+}
+
+/**
+ * Trains `total` steps straight, and `split` steps + a checkpoint written to `dir` + a resumed trainer for the
+ * rest; returns both trainers (dispose them), the straight records and the split-then-resumed records.
+ */
+export async function trainStraightAndResumed(config: ReacganConfig, total: number, split: number, dir: string, inspect?: (state: TrainingState) => void) {
+  const straight = Trainer.create(config, { dataset: syntheticDataset() });
+  for (let i = 0; i < total; i++) await straight.trainStep();
+  const expected = await straight.flush();
+
+  const first = Trainer.create(config, { dataset: syntheticDataset() });
+  for (let i = 0; i < split; i++) await first.trainStep();
+  const head = await first.flush();
+  const state = first.getState();
+  inspect?.(state);
+  const path = join(dir, `resume-${Date.now()}.safetensors`);
+  await saveCheckpoint(path, state, { reason: 'test', savedAt: 'x' });
+  tf.dispose([...state.tensors.values()]);
+  first.dispose();
+
+  const resumed = Trainer.create(config, { dataset: syntheticDataset(), initialize: false });
+  const ckpt = await loadCheckpoint(path);
+  resumed.loadState({ tensors: ckpt.tensors, meta: ckpt.meta });
+  const resumedAt = resumed.step;
+  for (let i = split; i < total; i++) await resumed.trainStep();
+  const tail = await resumed.flush();
+  const combined: StepRecord[] = [...head, ...tail];
+  return { straight, resumed, expected, combined, tail, resumedAt };
 }

@@ -3,11 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCheckpoint, saveCheckpoint } from '../src/node/checkpoint.js';
 import { NonFiniteLossError } from '../src/train/records.js';
 import type { RealBatch } from '../src/train/step/update.js';
 import { Trainer } from '../src/train/trainer.js';
-import { syntheticDataset, tinyConfig } from './helpers.js';
+import { syntheticDataset, tinyConfig, trainStraightAndResumed } from './helpers.js';
 
 // Everything here runs on the deterministic pure-JS cpu backend (the test setup's default).
 
@@ -25,27 +24,9 @@ describe('Trainer (cpu backend)', () => {
   it('N steps + checkpoint + resume + M steps gives exactly the losses and weights of N + M steps', async () => {
     // Gradient accumulation (2 micro-batches) and 2 D updates per step exercise the data and sampler streams.
     const config = tinyConfig({ optimization: { dUpdatesPerStep: 2, acmlSteps: 2 } });
-    const straight = Trainer.create(config, { dataset: syntheticDataset() });
-    for (let i = 0; i < 4; i++) await straight.trainStep();
-    const expected = await straight.flush();
-
-    const first = Trainer.create(config, { dataset: syntheticDataset() });
-    for (let i = 0; i < 2; i++) await first.trainStep();
-    const head = await first.flush();
-    const state = first.getState();
-    const path = join(dir, 'resume.safetensors');
-    await saveCheckpoint(path, state, { reason: 'test', savedAt: 'x' });
-    tf.dispose([...state.tensors.values()]);
-    first.dispose();
-
-    const resumed = Trainer.create(config, { dataset: syntheticDataset(), initialize: false });
-    const ckpt = await loadCheckpoint(path);
-    resumed.loadState({ tensors: ckpt.tensors, meta: ckpt.meta });
-    expect(resumed.step).toBe(2);
-    for (let i = 0; i < 2; i++) await resumed.trainStep();
-    const tail = await resumed.flush();
-
-    expect([...head, ...tail].map((r) => r.values)).toEqual(expected.map((r) => r.values));
+    const { straight, resumed, expected, combined, tail, resumedAt } = await trainStraightAndResumed(config, 4, 2, dir);
+    expect(resumedAt).toBe(2);
+    expect(combined.map((r) => r.values)).toEqual(expected.map((r) => r.values));
     expect(tail.map((r) => r.step)).toEqual([3, 4]);
     const a = snapshot(straight.generatorEma!.stateDict());
     const b = snapshot(resumed.generatorEma!.stateDict());
