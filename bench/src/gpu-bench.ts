@@ -2,7 +2,8 @@
  * The GPU measurement (scripts/gpu/run.sh runs it from the bundle on the GPU machine; it also runs from
  * bench/dist anywhere): the cifar10/reacgan training step (StudioGAN CIFAR10/ReACGAN.yaml: big_resnet, ch 96,
  * attention, D2D-CE) through reacgan's Trainer on one backend (default webgpu), at each batch size, next to the
- * same step in PyTorch (bench/python/torch_step.py, the StudioGAN-parity harness) on the same machine's GPU
+ * same step in PyTorch (bench/python/torch_step.py: the models package's PyTorch transcription, which runs on CUDA;
+ * `pnpm bench` on CPU runs StudioGAN's own code instead) on the same machine's GPU
  * and CPU. Each measured step ends with its losses read back (`flush`), which waits for the GPU: the wall time
  * is the step's. ms/step is the median over the repetitions after the warm-up.
  *
@@ -66,7 +67,7 @@ async function measureOurs(): Promise<void> {
   for (const batchSize of batchSizes) {
     const t0 = performance.now();
     try {
-      const runner = await TrainerStep.create(preset, batchSize);
+      const runner = await TrainerStep.create(preset, null, batchSize);
       const step = async () => {
         const s = performance.now();
         await runner.step();

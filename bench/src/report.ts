@@ -8,6 +8,9 @@ export interface SideSummary {
   msPerStep: number;
   cpuMsPerStep: number;
   spread: number;
+  /** Median minor page faults per step (getrusage) and system CPU ms per step. */
+  minorFaultsPerStep: number;
+  sysMsPerStep: number;
   peakRssMiB: number;
   samples: number[];
   /** CPU ms of the same repetitions. */
@@ -36,7 +39,21 @@ export interface PresetResult {
   peakRssMiB: { ours: number; torch: number | null };
   /** 1-minute load average at the start and at the end of the preset's repetitions. */
   loadAverage: [number, number];
+  /** glibc malloc setting of both sides ('tuned' or 'default'). */
+  malloc: string;
+  /** The baseline's identity: StudioGAN commit, config file and overrides (null without the PyTorch side). */
+  studiogan: { commit: string | null; config: string; overrides: unknown } | null;
+  /** Matmul GFLOP/s before, after each repetition; moved = max/min; stable = moved ≤ the tolerance. */
+  calibration: { gflops: number[]; moved: number; stable: boolean };
   sides: SideSummary[];
+}
+
+/** max/min of the calibration measurements and whether it stayed within `tolerance` (NaN-free input; no PyTorch side: stable). */
+export function calibrationCheck(gflops: readonly number[], tolerance: number): { moved: number; stable: boolean } {
+  const finite = gflops.filter((g) => Number.isFinite(g) && g > 0);
+  if (finite.length === 0) return { moved: 1, stable: true };
+  const moved = Math.max(...finite) / Math.min(...finite);
+  return { moved, stable: moved <= tolerance };
 }
 
 export interface ExtraResults {
@@ -68,11 +85,12 @@ function renderTable(header: string[], rows: string[][]): string {
 
 const ratioText = (r: number | null) => (r === null ? '-' : `${r.toFixed(2)}×`);
 
-/** The main table: one row per preset. */
+/** The main table: one row per preset and allocator setting. */
 export function presetTable(results: PresetResult[]): string {
-  const header = ['preset', 'batch', 'params G / D', 'ours ms/step', 'torch ms/step', 'ratio', 'paired ratio', 'CPU-time ratio', 'tensors Δ/step', 'peak RSS ours / torch (MiB)', 'load avg'];
+  const header = ['preset', 'malloc', 'batch', 'params G / D', 'ours ms/step', 'StudioGAN ms/step', 'ratio', 'paired ratio', 'CPU-time ratio', 'tensors Δ/step', 'peak RSS ours / torch (MiB)', 'matmul GFLOP/s (moved)', 'load avg'];
   const rows = results.map((r) => [
     r.preset,
+    r.malloc,
     String(r.batchSize),
     `${r.params.ours.G.toLocaleString('en-US')} / ${r.params.ours.D.toLocaleString('en-US')} ${r.params.equal === null ? '' : r.params.equal ? '(= torch)' : `(TORCH ${r.params.torch!.G} / ${r.params.torch!.D})`}`,
     r.oursMsPerStep.toFixed(0),
@@ -82,18 +100,19 @@ export function presetTable(results: PresetResult[]): string {
     ratioText(r.cpuRatio),
     String(r.tensorsGrowthPerStep),
     `${r.peakRssMiB.ours} / ${r.peakRssMiB.torch ?? '-'}`,
+    r.calibration.gflops.length ? `${Math.min(...r.calibration.gflops).toFixed(0)}–${Math.max(...r.calibration.gflops).toFixed(0)} (${((r.calibration.moved - 1) * 100).toFixed(0)} %${r.calibration.stable ? '' : ', NO RATIO'})` : '-',
     `${r.loadAverage[0].toFixed(1)}→${r.loadAverage[1].toFixed(1)}`,
   ]);
   return renderTable(header, rows);
 }
 
 /**
- * Every side of every preset (variants and PyTorch settings), relative to the best PyTorch setting and, back to
+ * Every side of every preset (variants, StudioGAN's OpenMP and allocator settings), relative to the best StudioGAN setting and, back to
  * back, to the first variant (median over repetitions of side / first variant, wall and CPU time): the numbers
  * for comparing variants, e.g. two commits (`--variants` with `dist`), on a shared machine.
  */
 export function sidesTable(results: PresetResult[]): string {
-  const header = ['preset', 'side', 'ms/step (median)', 'CPU ms/step', 'spread', '× torch', 'paired × first', 'CPU paired × first', 'peak RSS (MiB)'];
+  const header = ['preset', 'side', 'ms/step (median)', 'CPU ms/step', 'sys ms/step', 'minor faults/step', 'spread', '× StudioGAN', 'paired × first', 'CPU paired × first', 'peak RSS (MiB)'];
   const rows: string[][] = [];
   for (const r of results) {
     const first = r.sides[0];
@@ -104,6 +123,8 @@ export function sidesTable(results: PresetResult[]): string {
         s.label,
         s.msPerStep.toFixed(0),
         s.cpuMsPerStep.toFixed(0),
+        s.sysMsPerStep.toFixed(0),
+        s.minorFaultsPerStep.toLocaleString('en-US'),
         `±${(s.spread * 100).toFixed(0)}%`,
         r.torchMsPerStep ? `${(s.msPerStep / r.torchMsPerStep).toFixed(2)}×` : '-',
         `${paired(s.samples, first.samples).toFixed(3)}×`,
@@ -138,7 +159,7 @@ export function extrasTable(extras: ExtraResults): string {
   return rows.length ? renderTable(['measurement', 'ours', 'PyTorch / SciPy', 'ratio'], rows) : '';
 }
 
-/** The machine-readable line (`--json`): one object per preset, the keys of issue 8 first. */
+/** The machine-readable line (`--json`): one object per preset and allocator setting, the keys of issue 8 first. */
 export function jsonLine(results: PresetResult[]): string {
   return JSON.stringify(
     results.map((r) => ({
@@ -156,6 +177,10 @@ export function jsonLine(results: PresetResult[]): string {
       tensorsGrowthPerStep: r.tensorsGrowthPerStep,
       peakRssMiB: r.peakRssMiB,
       loadAverage: r.loadAverage,
+      malloc: r.malloc,
+      studiogan: r.studiogan,
+      calibration: r.calibration,
+      faults: Object.fromEntries(r.sides.map((s) => [s.label, { minorPerStep: s.minorFaultsPerStep, sysMsPerStep: s.sysMsPerStep }])),
     })),
   );
 }

@@ -1,7 +1,6 @@
 import * as data from '@reacgan/data';
-import type { BenchPreset } from './presets.js';
 
-/** One implementation of "a training step" (the trainer's, or the bench-local mirror of it). */
+/** A training step as the benchmark drives it (the trainer's: bench/src/trainer-step.ts). */
 export interface StepRunner {
   readonly parameterCounts: { G: number; D: number };
   /** One D update + one G update (+ EMA). Scalars stay on the device until {@link flush}. */
@@ -21,21 +20,19 @@ type Batch = { images: Float32Array; labels: Int32Array; shape: [number, number,
 export class SyntheticBatches {
   private readonly batches: Batch[] = [];
   private index = 0;
-  private readonly rng: data.Rng;
 
   constructor(
-    private readonly preset: BenchPreset,
+    private readonly shape: { imgSize: number; imgChannels: number; numClasses: number },
     readonly batchSize: number,
     seed: number,
   ) {
-    const { imgSize, imgChannels, numClasses } = preset.data;
+    const { imgSize, imgChannels, numClasses } = shape;
     const rng = new data.Rng(seed + 1);
     for (let b = 0; b < 4; b++) {
       const images = new Float32Array(batchSize * imgSize * imgSize * imgChannels);
       for (let i = 0; i < images.length; i++) images[i] = rng.uniform(-1, 1);
       this.batches.push({ images, labels: data.sampleClassLabels(rng, batchSize, numClasses), shape: [batchSize, imgSize, imgSize, imgChannels] });
     }
-    this.rng = new data.Rng(seed + 2);
   }
 
   async next(): Promise<IteratorResult<Batch, unknown>> {
@@ -52,10 +49,4 @@ export class SyntheticBatches {
     this.index = (state as { index: number }).index;
   }
 
-  /** z ~ N(0, I), y ~ U{0..C−1}, drawn as the trainer draws them. */
-  sampleFake(zDim: number): { z: Float32Array; y: Int32Array } {
-    const z = data.sampleLatents(this.rng, this.batchSize, zDim, { prior: 'gaussian' });
-    const y = data.sampleClassLabels(this.rng, this.batchSize, this.preset.data.numClasses);
-    return { z, y };
-  }
 }

@@ -1,35 +1,40 @@
 /**
- * The real trainer's step: `reacgan`'s Trainer, configured from its preset (`preset.trainerPreset`) with the
- * benchmark's model, batch size, one D update per step, EMA active from step 0, real and fake D passes
- * separate (StudioGAN), fed by synthetic batches.
+ * The real trainer's step: `reacgan`'s Trainer configured from the preset's StudioGAN YAML file (read from the
+ * same StudioGAN checkout the PyTorch side runs) with the same overrides, fed by synthetic batches. One step =
+ * `Trainer.trainStep()`: one D update (real and fake D passes separate, as StudioGAN), one G update, the EMA.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type * as reacgan from 'reacgan';
-import { EMA_DECAY, OPTIM, type BenchPreset } from './presets.js';
+import { presetOverrides, type BenchPreset } from './presets.js';
 import { SyntheticBatches, type StepRunner } from './step-runner.js';
+
+/**
+ * Our configuration for a preset: StudioGAN's YAML text from `checkout` + the overrides (StudioGAN keys) + our
+ * extra keys. Without a checkout (`null`: e.g. the GPU bundle, which carries no StudioGAN), reacgan's own preset
+ * equal to that file (`preset.reacganPreset`) stands in for the YAML.
+ * @throws Error when `checkout` is null and the preset names no reacgan preset.
+ */
+export async function oursConfig(preset: BenchPreset, checkout: string | null, batchSize: number, seed = 0): Promise<reacgan.ReacganConfig> {
+  const r = await import('reacgan');
+  const overrides = r.parseConfigText(JSON.stringify(presetOverrides(preset, batchSize)), 'bench overrides').input;
+  const extra = r.mergeConfigInputs(overrides, preset.ours, { run: { seed } } as reacgan.ConfigInput);
+  if (checkout === null) {
+    if (!preset.reacganPreset) throw new Error(`bench preset ${preset.name}: expected a StudioGAN checkout (--studiogan) to read ${preset.studiogan.config} from, received none`);
+    return r.resolvePreset(preset.reacganPreset, extra);
+  }
+  const file = join(checkout, 'src', 'configs', preset.studiogan.config);
+  const yaml = r.parseConfigText(readFileSync(file, 'utf8'), file).input;
+  return r.resolveConfig(r.mergeConfigInputs(yaml, extra), { source: `${file} + bench overrides` });
+}
 
 export class TrainerStep implements StepRunner {
   private constructor(private readonly trainer: reacgan.Trainer) {}
 
-  static async create(preset: BenchPreset, batchSize: number, seed = 0): Promise<TrainerStep> {
+  static async create(preset: BenchPreset, checkout: string | null, batchSize: number, seed = 0): Promise<TrainerStep> {
     const r = await import('reacgan');
-    if (typeof r.Trainer?.create !== 'function') throw new Error('reacgan does not export Trainer');
-    const config = r.resolvePreset(preset.trainerPreset, {
-      model: { ...preset.model, applyGEma: true, gEmaDecay: EMA_DECAY, gEmaStart: 0 },
-      optimization: {
-        batchSize,
-        dUpdatesPerStep: 1,
-        gUpdatesPerStep: 1,
-        acmlSteps: 1,
-        gLr: OPTIM.learningRate,
-        dLr: OPTIM.learningRate,
-        beta1: OPTIM.beta1,
-        beta2: OPTIM.beta2,
-        fuseRealFake: false,
-      },
-      run: { seed },
-    } as reacgan.ConfigInput);
-    if (config.optimization.epsilon !== OPTIM.epsilon) throw new Error(`trainer Adam epsilon ${config.optimization.epsilon}, expected ${OPTIM.epsilon}`);
-    const batches = new SyntheticBatches(preset, batchSize, seed);
+    const config = await oursConfig(preset, checkout, batchSize, seed);
+    const batches = new SyntheticBatches(config.data, batchSize, seed);
     return new TrainerStep(r.Trainer.create(config, { batches }));
   }
 

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface, type Interface } from 'node:readline';
 
-/** A line-protocol worker process (ours-worker.js or torch_step.py): one JSON request → one JSON reply. */
+/** A line-protocol worker process (ours-worker.js, studiogan_step.py, metrics_side.py): one JSON request → one JSON reply. */
 export class WorkerClient {
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly lines: Interface;

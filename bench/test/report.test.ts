@@ -3,10 +3,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as models from '@reacgan/models';
-import { BENCH_PRESETS } from '../src/presets.js';
-import { jsonLine, presetTable, type PresetResult } from '../src/report.js';
+import { BENCH_PRESETS, presetOverrides, STUDIOGAN_COMMITS } from '../src/presets.js';
+import { calibrationCheck, jsonLine, presetTable, type PresetResult } from '../src/report.js';
 import { median } from '../src/stats.js';
-import { BENCH_DIR, REPO_DIR } from '../src/paths.js';
+import { BENCH_DIR, REPO_DIR, studioganCheckout, studioganRoot } from '../src/paths.js';
+import { oursConfig } from '../src/trainer-step.js';
 
 const sample: PresetResult = {
   preset: 'deep_conv/reacgan',
@@ -23,6 +24,9 @@ const sample: PresetResult = {
   tensorsGrowthPerStep: 0,
   peakRssMiB: { ours: 1300, torch: 850 },
   loadAverage: [1.2, 1.4],
+  malloc: 'tuned',
+  studiogan: { commit: '947b35e9835b67860fdce44d337f6d7fee7c8db3', config: 'CIFAR10/ReACGAN.yaml', overrides: {} },
+  calibration: { gflops: [170, 172, 168], moved: 172 / 168, stable: true },
   sides: [],
 };
 
@@ -35,6 +39,13 @@ describe('bench report', () => {
       expect(Object.keys(o).slice(0, 5)).toEqual(['preset', 'batchSize', 'oursMsPerStep', 'torchMsPerStep', 'ratio']);
     }
     expect(presetTable([sample])).toContain('0.90×');
+    for (const o of parsed) for (const key of ['malloc', 'studiogan', 'calibration']) expect(o).toHaveProperty(key);
+  });
+
+  it('the calibration check withholds ratios when the matmul throughput moved by more than the tolerance', () => {
+    expect(calibrationCheck([170, 180, 160], 1.15)).toEqual({ moved: 180 / 160, stable: true });
+    expect(calibrationCheck([170, 100, 175], 1.15).stable).toBe(false);
+    expect(calibrationCheck([], 1.15)).toEqual({ moved: 1, stable: true });
   });
 
   it('median', () => {
@@ -44,19 +55,27 @@ describe('bench report', () => {
   });
 
   const python = process.env.REACGAN_BENCH_PYTHON ?? join(REPO_DIR, '.venv-reference', 'bin', 'python');
-  // One Python process for every preset (importing torch is most of its time); the time limit is generous
+  const root = studioganRoot();
+  const checkouts = Object.keys(STUDIOGAN_COMMITS).every((c) => existsSync(join(root, c, 'STUDIOGAN_COMMIT')));
+  if (!checkouts) console.warn(`bench parameter counts: skipped, no StudioGAN checkouts in ${root} (bash bench/scripts/fetch-studiogan.sh)`);
+  // One Python process per StudioGAN commit (importing torch is most of its time); the time limit is generous
   // because it only guards against a hang: on a loaded 2-core machine the import alone took minutes.
-  it.skipIf(!existsSync(python))('both sides build models with the same parameter counts', { timeout: 900_000 }, () => {
-    const torch = JSON.parse(execFileSync(python, [join(BENCH_DIR, 'python', 'torch_step.py'), '--counts'], { encoding: 'utf8' })) as Record<string, { G: number; D: number }>;
-    expect(Object.keys(torch).sort()).toEqual(BENCH_PRESETS.map((p) => p.name).sort());
-    for (const preset of BENCH_PRESETS) {
-      const data = { ...preset.data, seed: 0, initialize: false };
-      const G = models.createGenerator(preset.model, data);
-      const D = models.createDiscriminator(preset.model, data);
-      const ours = { G: G.numParameters(), D: D.numParameters() };
-      G.dispose();
-      D.dispose();
-      expect(ours, preset.name).toEqual(torch[preset.name]);
+  it.skipIf(!existsSync(python) || !checkouts)('our trainer and StudioGAN build models with the same parameter counts from the same YAML', { timeout: 900_000 }, async () => {
+    for (const [commit, full] of Object.entries(STUDIOGAN_COMMITS)) {
+      const checkout = studioganCheckout(root, commit, full);
+      const presets = BENCH_PRESETS.filter((p) => p.studiogan.commit === commit);
+      const request = presets.map((p) => ({ name: p.name, config: p.studiogan.config, overrides: presetOverrides(p, 64) }));
+      const torch = JSON.parse(execFileSync(python, [join(BENCH_DIR, 'python', 'studiogan_step.py'), '--checkout', checkout, '--counts', JSON.stringify(request)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as Record<string, { G: number; D: number }>;
+      for (const preset of presets) {
+        const config = await oursConfig(preset, checkout, 64);
+        const data = { imgSize: config.data.imgSize, imgChannels: config.data.imgChannels, numClasses: config.data.numClasses, seed: 0, initialize: false };
+        const G = models.createGenerator(config.model, data);
+        const D = models.createDiscriminator(config.model, data);
+        const ours = { G: G.numParameters(), D: D.numParameters() };
+        G.dispose();
+        D.dispose();
+        expect(ours, preset.name).toEqual(torch[preset.name]);
+      }
     }
   });
 });
