@@ -105,7 +105,7 @@ beforeAll(async () => {
   const t0 = performance.now();
   const vite = join(root, 'node_modules', '.bin', 'vite');
   try {
-    await promisify(execFile)(vite, ['build', '--logLevel', 'warn'], { cwd: root, timeout: 150_000 });
+    await promisify(execFile)(vite, ['build', '--logLevel', 'warn'], { cwd: root, timeout: 500_000 });
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message: string };
     throw new Error(`vite build failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
@@ -115,7 +115,7 @@ beforeAll(async () => {
   browser = await launchChromium();
   report.chromium = browser.context.browser()?.version() ?? browser.executable;
   await mkdir(results, { recursive: true });
-}, 200_000);
+}, 600_000);
 
 afterAll(async () => {
   await browser?.close();

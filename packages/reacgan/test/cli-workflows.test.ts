@@ -80,7 +80,7 @@ beforeAll(async () => {
   const { classifier } = await loadOrTrainMnistClassifier(() => dataNode.loadMnist({ split: 'train' }), test, { dir: join(dir, 'cache'), trainOptions: { epochs: 1, limit: 1024 } });
   classifier.dispose();
   await makeFolder(join(dir, 'shapes'));
-}, 120_000);
+});
 afterAll(async () => {
   if (savedCacheEnv === undefined) delete process.env.REACGAN_CACHE_DIR;
   else process.env.REACGAN_CACHE_DIR = savedCacheEnv;

@@ -208,7 +208,7 @@ const ARCHITECTURES: { name: string; model: models.ModelConfigInput; data: { img
 // keeps the cpu side affordable (its Conv2DBackpropFilter is the slow part: seconds per call at these shapes).
 describeWebGpu(`webgpu against cpu: every layer, forward and gradient${suffix}`, () => {
   for (const arch of ARCHITECTURES) {
-    it(arch.name, { timeout: 300_000 }, async () => {
+    it(arch.name, { timeout: 900_000 }, async () => {
       const n = 2;
       const { imgSize, imgChannels, numClasses } = arch.data;
       const xReal = uniform(n * imgSize * imgSize * imgChannels, 11);
