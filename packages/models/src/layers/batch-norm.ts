@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module } from '../module.js';
 import type { ForwardContext } from './context.js';
-import { nativeBatchNormTrain, nativeKernelsActive } from './native.js';
+import { nativeBatchNormTrain, nativeKernelsActive, nativeModulatedBatchNorm } from './native.js';
 import { SeededRandom } from '../random.js';
 import { Embedding, Linear, type WeightLayerOptions } from './weight-layers.js';
 
@@ -94,6 +94,17 @@ export class BatchNorm2d extends Module {
   normalizeNative(x: tf.Tensor4D, ctx: ForwardContext, scale: tf.Tensor1D | null, offset: tf.Tensor1D | null): tf.Tensor4D {
     const c = x.shape[3];
     const { y, mean, unbiasedVariance } = nativeBatchNormTrain(x, scale ?? tf.ones([c]), offset ?? tf.zeros([c]), this.eps);
+    if (ctx.updateStatistics || ctx.standing) this.track(mean, unbiasedVariance, ctx);
+    return y;
+  }
+
+  /**
+   * BN(x)·(1 + gain) + bias with batch statistics and per-sample gain and bias [N, C] on the native kernel,
+   * tracking running / standing statistics as {@link statistics} does. Only when {@link usesNativeKernel} is
+   * true. Call inside tf.tidy.
+   */
+  modulateNative(x: tf.Tensor4D, ctx: ForwardContext, gain: tf.Tensor2D, bias: tf.Tensor2D): tf.Tensor4D {
+    const { y, mean, unbiasedVariance } = nativeModulatedBatchNorm(x, gain, bias, this.eps);
     if (ctx.updateStatistics || ctx.standing) this.track(mean, unbiasedVariance, ctx);
     return y;
   }
@@ -220,15 +231,13 @@ export class BigGANConditionalBatchNorm2d extends Module {
  * BN(x)·(1 + gain) + bias with per-sample gain and bias [N, C], computed as x·s + t with
  * s = (1 + gain)/√(σ² + eps) and t = bias − μ·s ([N, C] each; two full-size operations). With
  * gain = bias = 0 this is bit-identical to BatchNorm2d without affine. With batch statistics on the
- * 'tensorflow' backend: BN(x) on the native fused kernel, then y·(1 + gain) + bias.
+ * 'tensorflow' backend: one native kernel each way (`nativeModulatedBatchNorm`: BN(x) on TensorFlow's fused
+ * kernel, then y·(1 + gain) + bias).
  */
 function modulate(bn: BatchNorm2d, x: tf.Tensor4D, gain: tf.Tensor2D, bias: tf.Tensor2D, ctx: ForwardContext): tf.Tensor4D {
   const [n, , , c] = x.shape;
-  if (bn.usesNativeKernel(x, ctx)) {
-    // BN(x) on the fused kernel, then the per-sample affine map.
-    const y = bn.normalizeNative(x, ctx, null, null);
-    return tf.add(tf.mul(y, tf.reshape(tf.add(gain, 1), [n, 1, 1, c])), tf.reshape(bias, [n, 1, 1, c]));
-  }
+  // One native kernel each way: BN(x) on TensorFlow's fused batch norm, then the per-sample affine map.
+  if (bn.usesNativeKernel(x, ctx)) return bn.modulateNative(x, ctx, gain, bias);
   const { mean, variance } = bn.statistics(x, ctx);
   const inverse = tf.rsqrt(tf.add(variance, bn.eps));
   const scale = tf.mul(tf.add(gain, 1), inverse);

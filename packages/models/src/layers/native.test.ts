@@ -101,7 +101,9 @@ describeBackends('native training kernels', (backend) => {
     };
     const { portable, native } = bothPaths(run);
     expect(native.value).toBeAllclose(portable.value, { rtol: 1e-5 });
-    expect(native.u).toEqual(portable.u);
+    // The native spectral-norm kernel normalises as x/‖x‖ with its own summation order: u (a unit vector from
+    // dot products of K = 4·4·3 = 48 terms) agrees up to float32 rounding, |Δ| ≤ 4·K·2⁻²⁴ per component.
+    expect(native.u).toBeAllclose(portable.u, { atol: 4 * 48 * 2 ** -24, rtol: 0 });
     native.grads.forEach((g, i) => expect(g).toBeAllclose(portable.grads[i], { rtol: 1e-4, atol: 1e-6 }));
   });
 

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { SpectralView } from './spectral-norm.js';
 
 /**
  * Fused training kernels for the native TensorFlow backend of `@tensorflow/tfjs-node` (backend name
@@ -38,6 +39,10 @@ export const CONV2D_BIAS_RELU_KERNEL = 'ReacganConv2DBiasRelu';
 export const CONV2D_KERNEL = 'ReacganConv2D';
 export const BATCH_NORM_TRAIN_KERNEL = 'ReacganBatchNormTrain';
 export const BATCH_NORM_TRAIN_GRAD_KERNEL = 'ReacganBatchNormTrainGrad';
+export const SPECTRAL_NORM_KERNEL = 'ReacganSpectralNorm';
+export const SPECTRAL_NORM_GRAD_KERNEL = 'ReacganSpectralNormGrad';
+export const MODULATED_BATCH_NORM_KERNEL = 'ReacganModulatedBatchNorm';
+export const MODULATED_BATCH_NORM_GRAD_KERNEL = 'ReacganModulatedBatchNormGrad';
 
 /** What these kernels use of tfjs-node's `NodeJSKernelBackend`. */
 interface NativeBinding {
@@ -46,17 +51,219 @@ interface NativeBinding {
   TF_ATTR_FLOAT: number;
   TF_ATTR_STRING: number;
   TF_FLOAT: number;
+  TF_INT32: number;
 }
 interface NativeBackend {
   binding: NativeBinding;
   executeSingleOutput(name: string, attrs: unknown[], inputs: tf.TensorInfo[]): tf.TensorInfo;
   executeMultipleOutputs(name: string, attrs: unknown[], inputs: tf.TensorInfo[], numOutputs: number): tf.TensorInfo[];
   disposeData(dataId: object, force?: boolean): boolean;
+  write(values: Float32Array | Int32Array, shape: number[], dtype: 'float32' | 'int32'): object;
+  incRef(dataId: object): void;
 }
 
 function isNativeBackend(backend: unknown): backend is NativeBackend {
   const b = backend as Partial<NativeBackend> | null;
   return !!b && typeof b.executeSingleOutput === 'function' && typeof b.executeMultipleOutputs === 'function' && typeof b.binding === 'object';
+}
+
+/**
+ * TensorFlow ops run one after another inside a single tfjs kernel. Their intermediate results exist only as
+ * backend tensors (no tfjs tensor, tape entry or tidy scope each) and are freed when the kernel is done, except
+ * those handed out with {@link RawOps.output}. Constant operands (shapes, axes, ε) are created once per backend.
+ */
+class RawOps {
+  private readonly scratch: tf.TensorInfo[] = [];
+  private readonly float: unknown;
+
+  constructor(private readonly b: NativeBackend) {
+    this.float = floatType(b.binding);
+  }
+
+  private run(name: string, inputs: tf.TensorInfo[], attrs: unknown[]): tf.TensorInfo {
+    const out = this.b.executeSingleOutput(name, attrs, inputs);
+    this.scratch.push(out);
+    return out;
+  }
+
+  /** Marks `t` as a kernel output: not freed by {@link dispose}. */
+  output(t: tf.TensorInfo): tf.TensorInfo {
+    const i = this.scratch.indexOf(t);
+    if (i >= 0) {
+      this.scratch.splice(i, 1);
+      return t;
+    }
+    // An input handed out unchanged: a new reference to its data (a tensor object as output would be reused as is).
+    this.b.incRef(t.dataId);
+    return { dataId: t.dataId, shape: t.shape, dtype: t.dtype };
+  }
+
+  dispose(): void {
+    for (const t of this.scratch) this.b.disposeData(t.dataId, true);
+    this.scratch.length = 0;
+  }
+
+  reshape(x: tf.TensorInfo, shape: number[]): tf.TensorInfo {
+    if (x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i])) return x;
+    const { TF_ATTR_TYPE, TF_INT32 } = this.b.binding;
+    return this.run('Reshape', [x, constant(this.b, 'int32', shape)], [this.float, { name: 'Tshape', type: TF_ATTR_TYPE, value: TF_INT32 }]);
+  }
+
+  matMul(a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean): tf.TensorInfo {
+    const { TF_ATTR_BOOL } = this.b.binding;
+    return this.run('MatMul', [a, b], [this.float, { name: 'transpose_a', type: TF_ATTR_BOOL, value: transposeA }, { name: 'transpose_b', type: TF_ATTR_BOOL, value: transposeB }]);
+  }
+
+  /** Batched matrix product with broadcasting batch dimensions (adjX/adjY transpose the last two axes). */
+  batchMatMul(a: tf.TensorInfo, b: tf.TensorInfo, adjX: boolean, adjY: boolean): tf.TensorInfo {
+    const { TF_ATTR_BOOL } = this.b.binding;
+    return this.run('BatchMatMulV2', [a, b], [this.float, { name: 'adj_x', type: TF_ATTR_BOOL, value: adjX }, { name: 'adj_y', type: TF_ATTR_BOOL, value: adjY }]);
+  }
+
+  /** Element-wise binary op with broadcasting: 'Mul', 'Sub', 'RealDiv', 'Maximum', 'AddV2'. */
+  binary(name: 'Mul' | 'Sub' | 'RealDiv' | 'Maximum' | 'AddV2', a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo {
+    return this.run(name, [a, b], [this.float]);
+  }
+
+  /** Sum (or the Euclidean norm with 'EuclideanNorm') over `axes`. */
+  reduce(name: 'Sum' | 'EuclideanNorm', x: tf.TensorInfo, axes: number[], keepDims = false): tf.TensorInfo {
+    const { TF_ATTR_BOOL, TF_ATTR_TYPE, TF_INT32 } = this.b.binding;
+    return this.run(name, [x, constant(this.b, 'int32', axes)], [{ name: 'keep_dims', type: TF_ATTR_BOOL, value: keepDims }, this.float, { name: 'Tidx', type: TF_ATTR_TYPE, value: TF_INT32 }]);
+  }
+
+  /** An op with several outputs (all freed with the kernel unless handed out with {@link output}). */
+  multi(name: string, inputs: tf.TensorInfo[], attrs: unknown[], numOutputs: number): tf.TensorInfo[] {
+    const outs = this.b.executeMultipleOutputs(name, attrs, inputs, numOutputs);
+    this.scratch.push(...outs);
+    return outs;
+  }
+
+  /** [N, C] → [N, 1, 1, C] (per-sample, per-channel factors of an NHWC tensor). */
+  perSample(t: tf.TensorInfo): tf.TensorInfo {
+    return this.reshape(t, [t.shape[0], 1, 1, t.shape[1]]);
+  }
+
+  /** Training-mode batch norm without affine over N, H, W of NHWC x: [y, batch mean, unbiased variance, reserve 1–3]. */
+  batchNormTrain(x: tf.TensorInfo, epsilon: number): tf.TensorInfo[] {
+    const c = x.shape[3];
+    const empty = filled(this.b, 0, 0);
+    return this.multi('FusedBatchNormV3', [x, filled(this.b, 1, c), filled(this.b, 0, c), empty, empty], batchNormAttrs(this.b.binding, epsilon, true), 6);
+  }
+
+  /** dx of {@link batchNormTrain} (scale 1) for the gradient dy at y. */
+  batchNormTrainGrad(dy: tf.TensorInfo, x: tf.TensorInfo, reserve: tf.TensorInfo[], epsilon: number): tf.TensorInfo {
+    const outs = this.multi('FusedBatchNormGradV3', [dy, x, filled(this.b, 1, x.shape[3]), ...reserve], batchNormAttrs(this.b.binding, epsilon, false), 5);
+    return outs[0];
+  }
+
+  scalar(value: number): tf.TensorInfo {
+    return constant(this.b, 'float32', value);
+  }
+
+  /** x / max(‖x‖₂, eps) over all of x (PyTorch's F.normalize of a vector). */
+  normalize(x: tf.TensorInfo, eps: number): tf.TensorInfo {
+    const axes = x.shape.map((_, i) => i);
+    return this.binary('RealDiv', x, this.binary('Maximum', this.reduce('EuclideanNorm', x, axes), this.scalar(eps)));
+  }
+}
+
+const constants = new WeakMap<NativeBackend, Map<string, tf.TensorInfo>>();
+
+/** A constant backend tensor, created on first use per backend and key and never freed. */
+function cached(b: NativeBackend, key: string, make: () => { data: Float32Array | Int32Array; shape: number[] }): tf.TensorInfo {
+  let cache = constants.get(b);
+  if (!cache) constants.set(b, (cache = new Map()));
+  let t = cache.get(key);
+  if (!t) {
+    const { data, shape } = make();
+    const dtype = data instanceof Int32Array ? 'int32' : 'float32';
+    t = { dataId: b.write(data, shape, dtype), shape, dtype };
+    cache.set(key, t);
+  }
+  return t;
+}
+
+/** An int32 vector of `values`, or a float32 scalar `values` (constant, see {@link cached}). */
+function constant(b: NativeBackend, dtype: 'int32' | 'float32', values: number[] | number): tf.TensorInfo {
+  return cached(b, `${dtype}:${String(values)}`, () =>
+    dtype === 'int32' ? { data: Int32Array.from(values as number[]), shape: [(values as number[]).length] } : { data: Float32Array.of(values as number), shape: [] },
+  );
+}
+
+/** A float32 vector of `length` copies of `value` (constant, see {@link cached}). */
+function filled(b: NativeBackend, value: number, length: number): tf.TensorInfo {
+  return cached(b, `fill:${value}:${length}`, () => ({ data: new Float32Array(length).fill(value), shape: [length] }));
+}
+
+interface SpectralAttrs {
+  view: SpectralView;
+  eps: number;
+  update: boolean;
+}
+
+/**
+ * Spectral normalisation of one weight as raw ops (see {@link spectralNormalizeNative}): with the matrix P of
+ * `torch.nn.utils.spectral_norm` ([U, V]: u over U), when updating v ← normalize(Pᵀu), u ← normalize(P v);
+ * then σ = uᵀ(P v) and Ŵ = W/σ. Returns [Ŵ, σ, u, v] (the u and v used).
+ */
+function spectralNormForward(ops: RawOps, w: tf.TensorInfo, u: tf.TensorInfo, v: tf.TensorInfo, { view, eps, update }: SpectralAttrs): tf.TensorInfo[] {
+  const nu = u.shape[0];
+  const nv = v.shape[0];
+  // v2 / u2: v and u in the 2-D (or 3-D) layouts the products below need; s = P v in u2's layout.
+  let v2: tf.TensorInfo;
+  let s: tf.TensorInfo;
+  let uLayout: number[];
+  switch (view) {
+    case 'rows': {
+      const p = ops.reshape(w, [nu, nv]);
+      v2 = update ? ops.normalize(ops.matMul(ops.reshape(u, [1, nu]), p, false, false), eps) : ops.reshape(v, [1, nv]);
+      s = ops.matMul(p, v2, false, true); // [U, 1]
+      uLayout = [nu, 1];
+      break;
+    }
+    case 'columns': {
+      const q = ops.reshape(w, [nv, nu]); // Pᵀ
+      v2 = update ? ops.normalize(ops.matMul(q, ops.reshape(u, [nu, 1]), false, false), eps) : ops.reshape(v, [nv, 1]);
+      s = ops.matMul(v2, q, true, false); // [1, U]
+      uLayout = [1, nu];
+      break;
+    }
+    case 'deconv': {
+      const [kh, kw, o, i] = w.shape;
+      const w3 = ops.reshape(w, [kh * kw, o, i]);
+      v2 = update ? ops.normalize(ops.batchMatMul(ops.reshape(u, [1, 1, nu]), w3, false, false), eps) : ops.reshape(v, [kh * kw, 1, i]);
+      s = ops.reduce('Sum', ops.batchMatMul(w3, v2, false, true), [0]); // [U, 1]
+      uLayout = [nu, 1];
+      break;
+    }
+  }
+  const u2 = update ? ops.normalize(s, eps) : ops.reshape(u, uLayout);
+  const sigma = ops.reduce('Sum', ops.binary('Mul', u2, s), [0, 1]);
+  const normalized = ops.binary('RealDiv', w, sigma);
+  return [normalized, sigma, update ? ops.reshape(u2, [nu]) : u, update ? ops.reshape(v2, [nv]) : v];
+}
+
+/** ∂L/∂W = (G − ⟨G, Ŵ⟩·u vᵀ)/σ for Ŵ = W/σ with u, v constants, u vᵀ laid out as W (raw ops). */
+function spectralNormBackward(ops: RawOps, dy: tf.TensorInfo, normalized: tf.TensorInfo, sigma: tf.TensorInfo, u: tf.TensorInfo, v: tf.TensorInfo, view: SpectralView): tf.TensorInfo {
+  const shape = normalized.shape;
+  const nu = u.shape[0];
+  const nv = v.shape[0];
+  const inner = ops.reduce('Sum', ops.binary('Mul', dy, normalized), shape.map((_, i) => i));
+  let outer: tf.TensorInfo;
+  switch (view) {
+    case 'rows':
+      outer = ops.matMul(ops.reshape(u, [nu, 1]), ops.reshape(v, [1, nv]), false, false);
+      break;
+    case 'columns':
+      outer = ops.matMul(ops.reshape(v, [nv, 1]), ops.reshape(u, [1, nu]), false, false);
+      break;
+    case 'deconv': {
+      const [kh, kw, , i] = shape;
+      outer = ops.binary('Mul', ops.reshape(v, [kh * kw, 1, i]), ops.reshape(u, [1, nu, 1]));
+      break;
+    }
+  }
+  return ops.binary('RealDiv', ops.binary('Sub', dy, ops.binary('Mul', ops.reshape(outer, shape), inner)), sigma);
 }
 
 let enabled = true;
@@ -229,6 +436,88 @@ function ensureRegistered(): void {
   });
 
   tf.registerKernel({
+    kernelName: SPECTRAL_NORM_KERNEL,
+    backendName: NATIVE_BACKEND,
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const ops = new RawOps(backend as unknown as NativeBackend);
+      try {
+        const { weight, u, v } = inputs as Record<string, tf.TensorInfo>;
+        return spectralNormForward(ops, weight, u, v, attrs as unknown as SpectralAttrs).map((t) => ops.output(t));
+      } finally {
+        ops.dispose();
+      }
+    },
+  });
+  tf.registerKernel({
+    kernelName: SPECTRAL_NORM_GRAD_KERNEL,
+    backendName: NATIVE_BACKEND,
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const ops = new RawOps(backend as unknown as NativeBackend);
+      try {
+        const { dy, normalized, sigma, u, v } = inputs as Record<string, tf.TensorInfo>;
+        return ops.output(spectralNormBackward(ops, dy, normalized, sigma, u, v, (attrs as unknown as SpectralAttrs).view));
+      } finally {
+        ops.dispose();
+      }
+    },
+  });
+  tf.registerGradient({
+    kernelName: SPECTRAL_NORM_KERNEL,
+    outputsToSave: [true, true, true, true],
+    gradFunc: (dys, saved, attrs) => {
+      const [normalized, sigma, u, v] = saved;
+      const dy = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor;
+      return { weight: () => tf.engine().runKernel(SPECTRAL_NORM_GRAD_KERNEL, { dy, normalized, sigma, u, v }, { view: (attrs as unknown as SpectralAttrs).view }) as tf.Tensor };
+    },
+  });
+
+  tf.registerKernel({
+    kernelName: MODULATED_BATCH_NORM_KERNEL,
+    backendName: NATIVE_BACKEND,
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const ops = new RawOps(backend as unknown as NativeBackend);
+      try {
+        const { x, gain, bias } = inputs as Record<string, tf.TensorInfo>;
+        const [y, mean, variance, ...reserve] = ops.batchNormTrain(x, (attrs as unknown as { epsilon: number }).epsilon);
+        // BN(x)·(1 + gain) + bias, gain and bias per sample and channel.
+        const out = ops.binary('AddV2', ops.binary('Mul', y, ops.perSample(ops.binary('AddV2', gain, ops.scalar(1)))), ops.perSample(bias));
+        return [out, mean, variance, y, ...reserve].map((t) => ops.output(t));
+      } finally {
+        ops.dispose();
+      }
+    },
+  });
+  tf.registerKernel({
+    kernelName: MODULATED_BATCH_NORM_GRAD_KERNEL,
+    backendName: NATIVE_BACKEND,
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const ops = new RawOps(backend as unknown as NativeBackend);
+      try {
+        const { dy, x, y, gain, reserve1, reserve2, reserve3 } = inputs as Record<string, tf.TensorInfo>;
+        const dBias = ops.reduce('Sum', dy, [1, 2]);
+        const dGain = ops.reduce('Sum', ops.binary('Mul', dy, y), [1, 2]);
+        const dNormalized = ops.binary('Mul', dy, ops.perSample(ops.binary('AddV2', gain, ops.scalar(1))));
+        const dx = ops.batchNormTrainGrad(dNormalized, x, [reserve1, reserve2, reserve3], (attrs as unknown as { epsilon: number }).epsilon);
+        return [dx, dGain, dBias].map((t) => ops.output(t));
+      } finally {
+        ops.dispose();
+      }
+    },
+  });
+  tf.registerGradient({
+    kernelName: MODULATED_BATCH_NORM_KERNEL,
+    inputsToSave: ['x', 'gain'],
+    outputsToSave: [false, false, false, true, true, true, true],
+    gradFunc: (dys, saved, attrs) => {
+      const [x, gain, y, reserve1, reserve2, reserve3] = saved;
+      // Only the output carries a gradient: the mean and variance outputs feed running statistics, never a loss.
+      const dy = Array.isArray(dys) ? dys[0] : dys;
+      const [dx, dGain, dBias] = tf.engine().runKernel(MODULATED_BATCH_NORM_GRAD_KERNEL, { dy, x, y, gain, reserve1, reserve2, reserve3 }, attrs as tf.NamedAttrMap) as tf.Tensor[];
+      return { x: () => tf.clone(dx), gain: () => tf.clone(dGain), bias: () => tf.clone(dBias) };
+    },
+  });
+
+  tf.registerKernel({
     kernelName: BATCH_NORM_TRAIN_KERNEL,
     backendName: NATIVE_BACKEND,
     kernelFunc: ({ inputs, backend, attrs }) => {
@@ -389,4 +678,35 @@ export function filterGradientByMatMul(x: tf.Tensor4D, dy: tf.Tensor4D, kh: numb
     dy2.dispose();
     if (xp !== x) xp.dispose();
   }
+}
+
+/**
+ * Spectral normalisation W/σ of one weight as one kernel on the 'tensorflow' backend (and one for its gradient),
+ * the same computation as `spectralNormalize`'s portable path: when `update`, one power iteration
+ * v ← normalize(Pᵀu), u ← normalize(P v) (normalize(x) = x / max(‖x‖, eps), PyTorch's F.normalize), written to
+ * the `u` and `v` variables; σ = uᵀ P v; gradient (G − ⟨G, Ŵ⟩·u vᵀ)/σ with u, v constants (PyTorch's).
+ * Only when {@link nativeKernelsActive} and the weight is float32. Call inside tf.tidy.
+ */
+export function spectralNormalizeNative(weight: tf.Tensor, u: tf.Variable, v: tf.Variable, view: SpectralView, eps: number, update: boolean): tf.Tensor {
+  const [normalized, sigma, uUsed, vUsed] = tf.engine().runKernel(SPECTRAL_NORM_KERNEL, { weight, u, v }, { view, eps, update } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+  if (update) {
+    u.assign(uUsed);
+    v.assign(vUsed);
+  }
+  tf.dispose([sigma, uUsed, vUsed]);
+  return normalized;
+}
+
+/**
+ * BN(x)·(1 + gain) + bias, the conditional batch norm of StudioGAN (`ConditionalBatchNorm2d`,
+ * `BigGANConditionalBatchNorm2d`) in training mode, as one kernel each way on the 'tensorflow' backend:
+ * TensorFlow's FusedBatchNormV3 without affine (batch mean, biased variance for the output) and the per-sample
+ * affine map; gradient FusedBatchNormGradV3 plus the sums for gain and bias. x NHWC [N, H, W, C], gain and bias
+ * [N, C]. Returns the output, the batch mean and the unbiased batch variance (for running statistics).
+ * Only when {@link nativeKernelsActive}. Call inside tf.tidy.
+ */
+export function nativeModulatedBatchNorm(x: tf.Tensor4D, gain: tf.Tensor2D, bias: tf.Tensor2D, epsilon: number): { y: tf.Tensor4D; mean: tf.Tensor1D; unbiasedVariance: tf.Tensor1D } {
+  const [y, mean, variance, ...rest] = tf.engine().runKernel(MODULATED_BATCH_NORM_KERNEL, { x, gain, bias }, { epsilon } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+  tf.dispose(rest);
+  return { y: y as tf.Tensor4D, mean: mean as tf.Tensor1D, unbiasedVariance: variance as tf.Tensor1D };
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { nativeKernelsActive, spectralNormalizeNative } from './native.js';
 
 /**
  * How a weight in this package's layout is viewed as the matrix whose spectral norm is taken, so
@@ -122,7 +123,9 @@ function outerUV(u: tf.Tensor, v: tf.Tensor, shape: number[], view: SpectralView
  *
  * The gradient is PyTorch's (u and v are constants of the forward pass that produced the output), in
  * closed form: with Ŵ = W/σ and G = ∂L/∂Ŵ, ∂L/∂W = (G − ⟨G, Ŵ⟩·u vᵀ)/σ — a handful of kernels instead
- * of automatic differentiation through the division and the product σ = uᵀ(W v).
+ * of automatic differentiation through the division and the product σ = uᵀ(W v). On tfjs-node's
+ * 'tensorflow' backend the whole of it is one native kernel each way (`spectralNormalizeNative`, where
+ * normalize is x / max(‖x‖, eps) as in PyTorch, instead of x·rsqrt(max(Σx², eps²)) here: equal up to rounding).
  */
 export function spectralNormalize(
   weight: tf.Tensor,
@@ -132,6 +135,7 @@ export function spectralNormalize(
   eps: number,
   update: boolean,
 ): tf.Tensor {
+  if (weight.dtype === 'float32' && nativeKernelsActive()) return spectralNormalizeNative(weight, u, v, view, eps, update);
   const normalize = tf.customGrad(((w: tf.Tensor, save: tf.GradSaveFunc) => {
     const sigma = spectralSigmaWithUpdate(w, u, v, view, eps, update);
     const value = tf.div(w, sigma);

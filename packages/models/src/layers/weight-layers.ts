@@ -3,7 +3,7 @@ import { initBias, initTorchWeight, permute, torchFans, type LayerInit, type Wei
 import { Module } from '../module.js';
 import type { SeededRandom } from '../random.js';
 import type { ForwardContext } from './context.js';
-import { conv2dBias, conv2dBiasRelu } from './native.js';
+import { conv2dBias, conv2dBiasRelu, nativeKernelsActive } from './native.js';
 import { spectralNormalize, spectralSigmaWithUpdate, spectralVectorSizes, type SpectralView } from './spectral-norm.js';
 
 /** StudioGAN's spectral-norm epsilon (`src/utils/ops.py`: `spectral_norm(..., eps=1e-6)`). */
@@ -150,6 +150,7 @@ export class Embedding extends WeightLayer {
   }
 
   apply(labels: tf.Tensor1D, ctx: ForwardContext): tf.Tensor2D {
+    if (this.spectralNorm && nativeKernelsActive()) return tf.gather(this.effectiveWeight(ctx), labels) as tf.Tensor2D;
     const rows = tf.gather(this.weight, labels) as tf.Tensor2D;
     if (!this.spectralNorm) return rows;
     // gather(W)/σ equals gather(W/σ) and divides only N rows.
