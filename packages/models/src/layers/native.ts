@@ -25,6 +25,14 @@ import type { SpectralView } from './spectral-norm.js';
  *   TensorFlow's `FusedBatchNormV3` (forward: normalised output, batch mean and unbiased batch variance in
  *   one kernel) and `FusedBatchNormGradV3` (dx, dscale, doffset in one kernel), instead of tf.moments and
  *   the scale/shift arithmetic (≈ 10 kernels forward, ≈ 20 backward).
+ * - `ReacganModulatedBatchNorm` / `…Grad`: the conditional batch norm BN(x)·(1 + gain) + bias with per-sample
+ *   gain and bias (StudioGAN's cBN) as one kernel each way (6 tfjs kernels forward, ≈ 12 backward before).
+ * - `ReacganSpectralNorm` / `…Grad`: spectral normalisation of a weight (power iteration, σ, W/σ; gradient
+ *   (G − ⟨G, Ŵ⟩·u vᵀ)/σ) as one kernel each way (≈ 30 tfjs kernels per layer and pass before).
+ *
+ * The last three run several TensorFlow ops inside one kernel ({@link RawOps}): the intermediate results are
+ * backend tensors only, with none of tfjs' per-tensor bookkeeping (tensor objects, tidy scopes, tape entries),
+ * and their gradients go through `tf.customGrad` (one output on the tape, see `singleOutputGradient`).
  *
  * The module only talks to the backend object tfjs-node registers; it imports nothing from tfjs-node and
  * is safe to load in browsers (the kernels are then registered for a backend that never exists).
@@ -461,16 +469,6 @@ function ensureRegistered(): void {
       }
     },
   });
-  tf.registerGradient({
-    kernelName: SPECTRAL_NORM_KERNEL,
-    outputsToSave: [true, true, true, true],
-    gradFunc: (dys, saved, attrs) => {
-      const [normalized, sigma, u, v] = saved;
-      const dy = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor;
-      return { weight: () => tf.engine().runKernel(SPECTRAL_NORM_GRAD_KERNEL, { dy, normalized, sigma, u, v }, { view: (attrs as unknown as SpectralAttrs).view }) as tf.Tensor };
-    },
-  });
-
   tf.registerKernel({
     kernelName: MODULATED_BATCH_NORM_KERNEL,
     backendName: NATIVE_BACKEND,
@@ -504,19 +502,6 @@ function ensureRegistered(): void {
       }
     },
   });
-  tf.registerGradient({
-    kernelName: MODULATED_BATCH_NORM_KERNEL,
-    inputsToSave: ['x', 'gain'],
-    outputsToSave: [false, false, false, true, true, true, true],
-    gradFunc: (dys, saved, attrs) => {
-      const [x, gain, y, reserve1, reserve2, reserve3] = saved;
-      // Only the output carries a gradient: the mean and variance outputs feed running statistics, never a loss.
-      const dy = Array.isArray(dys) ? dys[0] : dys;
-      const [dx, dGain, dBias] = tf.engine().runKernel(MODULATED_BATCH_NORM_GRAD_KERNEL, { dy, x, y, gain, reserve1, reserve2, reserve3 }, attrs as tf.NamedAttrMap) as tf.Tensor[];
-      return { x: () => tf.clone(dx), gain: () => tf.clone(dGain), bias: () => tf.clone(dBias) };
-    },
-  });
-
   tf.registerKernel({
     kernelName: BATCH_NORM_TRAIN_KERNEL,
     backendName: NATIVE_BACKEND,
@@ -549,18 +534,6 @@ function ensureRegistered(): void {
       return outs.slice(0, 3);
     },
   });
-  tf.registerGradient({
-    kernelName: BATCH_NORM_TRAIN_KERNEL,
-    inputsToSave: ['x', 'scale'],
-    outputsToSave: [false, false, false, true, true, true],
-    gradFunc: (dys, saved, attrs) => {
-      const [x, scale, reserve1, reserve2, reserve3] = saved;
-      // Only y carries a gradient: the mean and variance outputs feed running statistics, never a loss.
-      const dy = Array.isArray(dys) ? dys[0] : dys;
-      const [dx, dScale, dOffset] = tf.engine().runKernel(BATCH_NORM_TRAIN_GRAD_KERNEL, { dy, x, scale, reserve1, reserve2, reserve3 }, attrs as tf.NamedAttrMap) as tf.Tensor[];
-      return { x: () => tf.clone(dx), scale: () => tf.clone(dScale), offset: () => tf.clone(dOffset) };
-    },
-  });
 }
 
 /**
@@ -588,8 +561,43 @@ export function conv2dBiasRelu(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Ten
  * Only on the 'tensorflow' backend (check {@link nativeKernelsActive}). Call inside tf.tidy.
  */
 export function nativeBatchNormTrain(x: tf.Tensor4D, scale: tf.Tensor1D, offset: tf.Tensor1D, epsilon: number): { y: tf.Tensor4D; mean: tf.Tensor1D; unbiasedVariance: tf.Tensor1D } {
-  const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAIN_KERNEL, { x, scale, offset }, { epsilon } as unknown as tf.NamedAttrMap) as tf.Tensor[];
-  return { y: y as tf.Tensor4D, mean: mean as tf.Tensor1D, unbiasedVariance: variance as tf.Tensor1D };
+  let mean!: tf.Tensor1D;
+  let unbiasedVariance!: tf.Tensor1D;
+  const attrs = { epsilon } as unknown as tf.NamedAttrMap;
+  const y = singleOutputGradient((xx: tf.Tensor, s: tf.Tensor, o: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [out, m, v, ...reserve] = tf.engine().runKernel(BATCH_NORM_TRAIN_KERNEL, { x: xx, scale: s, offset: o }, attrs) as tf.Tensor[];
+    [mean, unbiasedVariance] = [tf.keep(m) as tf.Tensor1D, tf.keep(v) as tf.Tensor1D];
+    save([xx, s, ...reserve]);
+    return {
+      value: out,
+      // Only y carries a gradient: the mean and variance outputs feed running statistics, never a loss.
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, ss, reserve1, reserve2, reserve3] = saved;
+        return tf.engine().runKernel(BATCH_NORM_TRAIN_GRAD_KERNEL, { dy, x: sx, scale: ss, reserve1, reserve2, reserve3 }, attrs) as tf.Tensor[];
+      },
+    };
+  })(x, scale, offset) as tf.Tensor4D;
+  return { y, ...escapeCustomGrad(mean, unbiasedVariance) };
+}
+
+/**
+ * The batch statistics kept out of a custom gradient's forward (which runs in its own tidy scope) as tensors of
+ * the caller's scope: clones tracked there; the kept originals are freed.
+ */
+function escapeCustomGrad(mean: tf.Tensor1D, unbiasedVariance: tf.Tensor1D): { mean: tf.Tensor1D; unbiasedVariance: tf.Tensor1D } {
+  const out = { mean: tf.clone(mean), unbiasedVariance: tf.clone(unbiasedVariance) };
+  tf.dispose([mean, unbiasedVariance]);
+  return out;
+}
+
+/**
+ * `tf.customGrad` for the native kernels with several outputs of which one carries the gradient: a kernel
+ * registered with `registerGradient` gets, for every output without a gradient, a zero tensor filled in
+ * JavaScript and uploaded in each backward pass (tfjs-core's tape); a custom gradient has one output and saves
+ * what it chooses. `f` runs the kernel(s), saves what the gradient needs and returns { value, gradFunc }.
+ */
+function singleOutputGradient(f: (...args: never[]) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[] }): (...inputs: tf.Tensor[]) => tf.Tensor {
+  return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...inputs: tf.Tensor[]) => tf.Tensor;
 }
 
 /**
@@ -688,13 +696,22 @@ export function filterGradientByMatMul(x: tf.Tensor4D, dy: tf.Tensor4D, kh: numb
  * Only when {@link nativeKernelsActive} and the weight is float32. Call inside tf.tidy.
  */
 export function spectralNormalizeNative(weight: tf.Tensor, u: tf.Variable, v: tf.Variable, view: SpectralView, eps: number, update: boolean): tf.Tensor {
-  const [normalized, sigma, uUsed, vUsed] = tf.engine().runKernel(SPECTRAL_NORM_KERNEL, { weight, u, v }, { view, eps, update } as unknown as tf.NamedAttrMap) as tf.Tensor[];
-  if (update) {
-    u.assign(uUsed);
-    v.assign(vUsed);
-  }
-  tf.dispose([sigma, uUsed, vUsed]);
-  return normalized;
+  return singleOutputGradient((w: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [normalized, sigma, uUsed, vUsed] = tf.engine().runKernel(SPECTRAL_NORM_KERNEL, { weight: w, u, v }, { view, eps, update } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    if (update) {
+      u.assign(uUsed);
+      v.assign(vUsed);
+    }
+    // u and v as they are now: a later power iteration replaces the variables' data, not these.
+    save([normalized, sigma, uUsed, vUsed]);
+    return {
+      value: normalized,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sn, ss, su, sv] = saved;
+        return tf.engine().runKernel(SPECTRAL_NORM_GRAD_KERNEL, { dy, normalized: sn, sigma: ss, u: su, v: sv }, { view } as unknown as tf.NamedAttrMap) as tf.Tensor;
+      },
+    };
+  })(weight);
 }
 
 /**
@@ -706,7 +723,20 @@ export function spectralNormalizeNative(weight: tf.Tensor, u: tf.Variable, v: tf
  * Only when {@link nativeKernelsActive}. Call inside tf.tidy.
  */
 export function nativeModulatedBatchNorm(x: tf.Tensor4D, gain: tf.Tensor2D, bias: tf.Tensor2D, epsilon: number): { y: tf.Tensor4D; mean: tf.Tensor1D; unbiasedVariance: tf.Tensor1D } {
-  const [y, mean, variance, ...rest] = tf.engine().runKernel(MODULATED_BATCH_NORM_KERNEL, { x, gain, bias }, { epsilon } as unknown as tf.NamedAttrMap) as tf.Tensor[];
-  tf.dispose(rest);
-  return { y: y as tf.Tensor4D, mean: mean as tf.Tensor1D, unbiasedVariance: variance as tf.Tensor1D };
+  let mean!: tf.Tensor1D;
+  let unbiasedVariance!: tf.Tensor1D;
+  const attrs = { epsilon } as unknown as tf.NamedAttrMap;
+  const y = singleOutputGradient((xx: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [out, m, v, normalized, ...reserve] = tf.engine().runKernel(MODULATED_BATCH_NORM_KERNEL, { x: xx, gain: g, bias: b }, attrs) as tf.Tensor[];
+    [mean, unbiasedVariance] = [tf.keep(m) as tf.Tensor1D, tf.keep(v) as tf.Tensor1D];
+    save([xx, g, normalized, ...reserve]);
+    return {
+      value: out,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sg, sy, reserve1, reserve2, reserve3] = saved;
+        return tf.engine().runKernel(MODULATED_BATCH_NORM_GRAD_KERNEL, { dy, x: sx, y: sy, gain: sg, reserve1, reserve2, reserve3 }, attrs) as tf.Tensor[];
+      },
+    };
+  })(x, gain, bias) as tf.Tensor4D;
+  return { y, ...escapeCustomGrad(mean, unbiasedVariance) };
 }
