@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // `pnpm check`: every static check CI runs after the tests, one after the other, stopping at the first
 // failure, with the time of each part. The parts are ordinary root scripts, so each also runs alone
-// (`pnpm typecheck`, `pnpm lint`, `pnpm build`).
+// (`pnpm typecheck`, `pnpm lint`, `pnpm build`, `pnpm publint`).
 import { spawnSync } from 'node:child_process';
 
-const parts = ['typecheck', 'lint', 'build'];
+// publint lints each published package's manifest against its packed files, so it runs after the build.
+const parts = ['typecheck', 'lint', 'build', 'publint'];
 if (process.argv.includes('--list')) {
   console.log(parts.join('\n'));
   process.exit(0);

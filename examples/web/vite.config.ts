@@ -1,19 +1,15 @@
-import { fileURLToPath } from 'node:url';
 import { defaultClientConditions, defineConfig } from 'vite';
 
 /**
  * The demo builds from the workspace packages' TypeScript sources: their `exports` maps list the
  * `@reacgan/source` condition (→ src/index.ts), so no prior `pnpm build` is needed.
- *
- * `reacgan/web` is the browser-safe reader of the file `reacgan export --web` writes
- * (packages/reacgan/src/export/web-format.ts). Until the `reacgan` package exports it as a subpath, the
- * demo aliases the source file (same code as the CLI; nothing forked).
+ * `reacgan/web` (the browser-safe reader of the file `reacgan export --web` writes) comes through the
+ * `reacgan` package's exports like any other subpath.
  */
 export default defineConfig({
   base: './',
   resolve: {
     conditions: ['@reacgan/source', ...defaultClientConditions],
-    alias: { 'reacgan/web': fileURLToPath(new URL('../../packages/reacgan/src/export/web-format.ts', import.meta.url)) },
     // One tfjs-core instance (the engine and kernel registry are module state).
     dedupe: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-cpu'],
   },

@@ -35,10 +35,11 @@ describe('.ci/run', () => {
     expect(read('.ci/run')).toMatch(/took \$\(\( SECONDS - start \)\) s/);
   });
 
-  it('pnpm check runs typecheck, lint and build (each a root script), and the README says CI runs it', () => {
+  it('pnpm check runs typecheck, lint, build and publint (each a root script), and the README says CI runs it', () => {
     expect(rootScripts.check).toBe('node scripts/check.mjs');
     const parts = execFileSync(process.execPath, [path.join(repositoryRoot, 'scripts', 'check.mjs'), '--list'], { encoding: 'utf8' }).trim().split('\n');
-    for (const part of ['typecheck', 'lint', 'build']) expect(parts).toContain(part);
+    expect(parts).toEqual(['typecheck', 'lint', 'build', 'publint']);
+    expect(rootScripts.publint).toMatch(/publint --strict "\$dir"/);
     for (const part of parts) expect(rootScripts[part], `root script ${part}`).toBeDefined();
     expect(readme).toMatch(/`\.ci\/run`[^.]*`pnpm check`/);
     const row = readme.split('\n').find((line) => line.startsWith('| `pnpm check`'));
