@@ -89,26 +89,30 @@ export {
   type StandingStatisticsSettings,
 } from './train/standing.js';
 
-// Evaluation with the MNIST judge
+// Evaluation with the judge classifiers (MNIST, CIFAR-10)
 export {
-  CLASSIFIER_DEFINITION,
-  CLASSIFIER_FEATURE_DIM,
-  MnistClassifier,
-  batchFromUint8,
-  classifierDefinitionHash,
-  initClassifierWeights,
-  toClassifierInput,
-  trainMnistClassifier,
+  CIFAR10_JUDGE,
+  JUDGES,
+  JudgeClassifier,
+  MNIST_JUDGE,
+  initJudgeWeights,
+  judgeBatchFromUint8,
+  judgeDefinitionHash,
+  judgeInput,
+  parseJudgeLayers,
+  trainJudgeClassifier,
+  type AugmentationDraws,
   type ClassifierOutput,
+  type JudgeDefinition,
   type LabeledImages,
   type TrainClassifierOptions,
-} from './eval/mnist-classifier.js';
+} from './eval/judge-classifier.js';
 export { judgeGenerator, type JudgeResult } from './eval/judge.js';
 
 // Reports
 export { imagesFromNhwc, tileImages, toUint8, type Uint8Image } from './report/images.js';
 export { niceTicks, renderPanelsSvg, smooth, type Panel, type Series } from './report/plot.js';
-export { comparisonSvg, diagnosticsPanels, diagnosticsSvg, type EvalLine, type TrainLine } from './report/diagnostics.js';
+export { comparisonSvg, diagnosticsPanels, diagnosticsSvg, headPanels, type EvalLine, type TrainLine } from './report/diagnostics.js';
 export { renderReportMarkdown, type RunReport } from './report/report.js';
 
 /** Versions of this package and of the packages it wires together (tfjs umbrella pattern). */

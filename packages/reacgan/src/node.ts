@@ -4,7 +4,7 @@
  */
 export * from './index.js';
 export { buildProgram } from './cli/program.js';
-export { cacheDir, loadOrTrainMnistClassifier, type ClassifierCacheInfo } from './node/cache.js';
+export { cacheDir, judgeCachePath, loadOrTrainJudgeClassifier, type ClassifierCacheInfo } from './node/cache.js';
 export { checkpointJsonPath, loadCheckpoint, saveCheckpoint, type CheckpointContent, type CheckpointInfo } from './node/checkpoint.js';
 export {
   DEFAULT_EVALUATION_METRICS,

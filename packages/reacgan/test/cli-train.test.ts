@@ -8,7 +8,8 @@ import { loadNativeBackend, nativeInstalled } from '@reacgan/testkit';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildProgram } from '../src/cli/program.js';
-import { loadOrTrainMnistClassifier } from '../src/node/cache.js';
+import { MNIST_JUDGE } from '../src/eval/judge-classifier.js';
+import { loadOrTrainJudgeClassifier } from '../src/node/cache.js';
 import { loadCheckpoint } from '../src/node/checkpoint.js';
 import { decodePng } from '../src/node/png.js';
 import { Trainer } from '../src/train/trainer.js';
@@ -41,7 +42,7 @@ beforeAll(async () => {
   // A judge trained briefly (1,024 images, 1 epoch) into the temporary cache, so the run skips the
   // minute-long full training; the pipeline is the same.
   const test = await dataNode.loadMnist({ split: 'test' });
-  const { classifier } = await loadOrTrainMnistClassifier(() => dataNode.loadMnist({ split: 'train' }), test, { dir: cache, trainOptions: { epochs: 1, limit: 1024 } });
+  const { classifier } = await loadOrTrainJudgeClassifier(MNIST_JUDGE, () => dataNode.loadMnist({ split: 'train' }), test, { dir: cache, trainOptions: { epochs: 1, limit: 1024 } });
   classifier.dispose();
 });
 afterAll(async () => {

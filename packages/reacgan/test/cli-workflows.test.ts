@@ -11,7 +11,8 @@ import { loadNativeBackend, nativeInstalled } from '@reacgan/testkit';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildProgram } from '../src/cli/program.js';
-import { loadOrTrainMnistClassifier } from '../src/node/cache.js';
+import { MNIST_JUDGE } from '../src/eval/judge-classifier.js';
+import { loadOrTrainJudgeClassifier } from '../src/node/cache.js';
 import { loadCheckpoint } from '../src/node/checkpoint.js';
 import { loadGenerator, sampleLoaded } from '../src/node/generator.js';
 import { encodePng } from '../src/node/png.js';
@@ -77,7 +78,7 @@ beforeAll(async () => {
   if (backend === 'tensorflow') await loadNativeBackend();
   // A judge trained briefly (1,024 images, 1 epoch) into the temporary cache (the pipeline is the real one).
   const test = await dataNode.loadMnist({ split: 'test' });
-  const { classifier } = await loadOrTrainMnistClassifier(() => dataNode.loadMnist({ split: 'train' }), test, { dir: join(dir, 'cache'), trainOptions: { epochs: 1, limit: 1024 } });
+  const { classifier } = await loadOrTrainJudgeClassifier(MNIST_JUDGE, () => dataNode.loadMnist({ split: 'train' }), test, { dir: join(dir, 'cache'), trainOptions: { epochs: 1, limit: 1024 } });
   classifier.dispose();
   await makeFolder(join(dir, 'shapes'));
 });

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackendReport } from '../src/backend.js';
 import { resolvePreset } from '../src/config/presets.js';
 import { exportWebGenerator } from '../src/export/web-export.js';
-import { loadOrTrainMnistClassifier } from '../src/node/cache.js';
+import { MNIST_JUDGE } from '../src/eval/judge-classifier.js';
+import { loadOrTrainJudgeClassifier } from '../src/node/cache.js';
 import { evaluateGenerator } from '../src/node/evaluate.js';
 import { classGrid, disposeLoaded, loadGenerator, writePerClassImages } from '../src/node/generator.js';
 import { trainRun } from '../src/node/run.js';
@@ -34,7 +35,7 @@ beforeAll(async () => {
   expect(await tf.scalar(1).data()).toEqual(new Float32Array([1]));
   // The MNIST judge, trained briefly into the temporary cache (same pipeline as the full one), on this backend.
   const test = await dataNode.loadMnist({ split: 'test' });
-  const { classifier } = await loadOrTrainMnistClassifier(() => dataNode.loadMnist({ split: 'train' }), test, { dir: join(dir, 'cache'), trainOptions: { epochs: 1, limit: 1024 } });
+  const { classifier } = await loadOrTrainJudgeClassifier(MNIST_JUDGE, () => dataNode.loadMnist({ split: 'train' }), test, { dir: join(dir, 'cache'), trainOptions: { epochs: 1, limit: 1024 } });
   classifier.dispose();
 });
 afterAll(async () => {

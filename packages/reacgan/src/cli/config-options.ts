@@ -21,6 +21,7 @@ export interface ConfigCliOptions {
   batchSize?: number;
   seed?: number;
   maxSeconds?: number;
+  headDiagnostics?: boolean;
   imgSize?: number;
   onBadFile?: 'error' | 'skip';
   set?: string[];
@@ -54,6 +55,7 @@ export function addConfigOptions(command: Command): Command {
     .option('--batch-size <n>', 'optimization.batchSize', positiveIntArg('--batch-size'))
     .option('--seed <n>', 'run.seed (weights, z/y samplers, data order)', intArg('--seed'))
     .option('--max-seconds <s>', 'run.maxTrainSeconds: stop training after this many seconds', numberArg('--max-seconds'))
+    .option('--head-diagnostics', "run.headDiagnostics: log the paper's diagnostics of D's conditioning head every printEvery steps (‖h‖; AC: p(y|x), ‖∂L/∂w_c‖; D2D-CE: similarities, active shares)")
     .addOption(new Option('--on-bad-file <mode>', "unreadable image files: 'error' lists them and stops, 'skip' leaves them out with a warning").choices(['error', 'skip']))
     .option('--set <key=value...>', "override any key, e.g. --set loss.condLambda=1 run.printEvery=10 (value parsed as YAML; StudioGAN's spelling works too: --set LOSS.m_p=0.9)", collect, []);
 }
@@ -150,6 +152,7 @@ export async function configFromCli(options: ConfigCliOptions, open: OpenDataOpt
   if (options.batchSize !== undefined) overrides.optimization = { ...overrides.optimization, batchSize: options.batchSize };
   if (options.seed !== undefined) overrides.run = { ...overrides.run, seed: options.seed };
   if (options.maxSeconds !== undefined) overrides.run = { ...overrides.run, maxTrainSeconds: options.maxSeconds };
+  if (options.headDiagnostics) overrides.run = { ...overrides.run, headDiagnostics: true };
   const sets = parseSetOptions(options.set ?? [], origins);
   /** Set by the user: the config file, a flag or --set (a preset's values are not). */
   const explicit = (section: keyof ConfigInput, key: string): unknown => {

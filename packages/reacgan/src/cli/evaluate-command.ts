@@ -71,7 +71,7 @@ export function registerEvaluateCommand(program: Command): void {
     .addOption(new Option('--split <split>', 'reference split (default: test for MNIST/CIFAR, valid for folders with split subfolders, else the whole folder)').choices(['train', 'test', 'valid', 'val']))
     .option('--img-size <n>', 'with --images: the size images are brought to before the extractor (default: the most frequent size of the images)', positiveIntArg('--img-size'))
     .option('--num-samples <n>', 'generated samples (default: the reference split size)', intArg('--num-samples'))
-    .addOption(new Option('--extractor <name>', 'feature extractor (default mnist-judge for an MNIST reference, else inception-v3-fid)').choices(['mnist-judge', 'inception-v3-fid']))
+    .addOption(new Option('--extractor <name>', 'feature extractor (default mnist-judge for an MNIST reference, cifar10-judge for CIFAR-10, else inception-v3-fid)').choices(['mnist-judge', 'cifar10-judge', 'inception-v3-fid']))
     .option('--inception-weights <file>', `pytorch-fid's pt_inception-2015-12-05-6726825d.pth for inception-v3-fid (from ${FID_INCEPTION_WEIGHTS_URL}; default: that file in the cache folder)`)
     .option('--allow-unverified-weights', "accept an --inception-weights file that is not pytorch-fid's (its SHA-256 goes into the output; FIDs not comparable with published ones)")
     .addOption(new Option('--quantize <mode>', 'quantise images to uint8 before the extractor (StudioGAN >= 2022) or not (v0.3.0)').choices(['none', 'uint8']).default('none'))

@@ -19,7 +19,7 @@ export interface TrainOptions extends ConfigCliOptions {
   resume?: string;
   progress?: boolean;
   judge?: boolean;
-  evalExtractor?: 'mnist-judge' | 'inception-v3-fid' | 'none';
+  evalExtractor?: 'mnist-judge' | 'cifar10-judge' | 'inception-v3-fid' | 'none';
   evalSplit?: 'train' | 'test' | 'valid' | 'val';
   inceptionWeights?: string;
   allowUnverifiedWeights?: boolean;
@@ -127,7 +127,7 @@ export function registerTrainCommand(program: Command): void {
     .addOption(backendOption())
     .option('--out <dir>', 'run directory (default runs/<preset or config>-<timestamp>; with --resume, the resumed run)')
     .option('--resume <path>', 'resume from a run directory (its checkpoints/last.safetensors) or a checkpoint file; applies --root, --dataset, --steps, --max-seconds and --set run.*')
-    .addOption(new Option('--eval-extractor <name>', 'evaluate every run.evalEvery steps with this extractor (FID; the lowest is kept as checkpoints/best.safetensors); default mnist-judge for MNIST, none otherwise').choices(['mnist-judge', 'inception-v3-fid', 'none']))
+    .addOption(new Option('--eval-extractor <name>', 'evaluate every run.evalEvery steps with this extractor (FID; the lowest is kept as checkpoints/best.safetensors); default mnist-judge for MNIST, cifar10-judge for CIFAR-10, none otherwise').choices(['mnist-judge', 'cifar10-judge', 'inception-v3-fid', 'none']))
     .addOption(new Option('--eval-split <split>', 'reference split of those evaluations (default: test for MNIST/CIFAR, valid for folders with split subfolders, else the whole folder)').choices(['train', 'test', 'valid', 'val']))
     .option('--inception-weights <file>', `pytorch-fid's pt_inception-2015-12-05-6726825d.pth for --eval-extractor inception-v3-fid (from ${FID_INCEPTION_WEIGHTS_URL})`)
     .option('--allow-unverified-weights', "accept an --inception-weights file that is not pytorch-fid's (its SHA-256 is recorded)")

@@ -60,6 +60,11 @@ export const lossSchema = z.strictObject({
   temperature: z.number().positive().nullable().default(null),
   /** D2D-CE form: 'studiogan' (StudioGAN's stability shift on negatives only; reproduces its numbers) or 'paper'. */
   d2dceVariant: z.enum(['studiogan', 'paper']).default('studiogan'),
+  /**
+   * D2D-CE: remove same-class samples (false negatives) from the negatives (true, ReACGAN; StudioGAN always
+   * does) or keep them (false: the paper's ablation "without the false-negative mask"). Not a StudioGAN key.
+   */
+  falseNegativeMask: z.boolean().default(true),
   applyWc: z.boolean().default(false),
   wcBound: nullableNumber(),
   /** WGAN-GP: λ_GP · mean(‖∇ D(x̂)‖ − 1)² at x̂ = α·x_real + (1 − α)·x_fake, α ~ U[0, 1) per image. */
@@ -214,6 +219,14 @@ export const runSchema = z.strictObject({
   maxTrainSeconds: z.number().positive().nullable().default(null),
   /** Write TensorBoard event files when the native backend is active. */
   tensorboard: z.boolean().default(true),
+  /**
+   * The paper's diagnostics of D's conditioning head, every `printEvery` steps on the real batch of the last D
+   * update (as StudioGAN logged `misc.compute_gradient`): mean/std of ‖h_i‖; AC: of p(y_i | x_i) and of the
+   * per-class ‖∂L_CE/∂w_c‖; D2D-CE: mean s⁺, mean similarity over negatives and same-class pairs, shares of
+   * terms active after the margins. Recorded as `diag/head/<name>` in metrics.jsonl and TensorBoard, drawn in
+   * diagnostics.svg. Not a StudioGAN key.
+   */
+  headDiagnostics: z.boolean().default(false),
 });
 
 /** Everything except `model`, which {@link resolveConfig} validates through @reacgan/models. */

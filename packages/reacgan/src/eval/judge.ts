@@ -1,15 +1,15 @@
 /**
- * Judging a class-conditional MNIST generator with the independent classifier: class accuracy of
- * generated samples (does a "3" look like a 3 to a network that never saw the GAN?) and the Fréchet
- * distance between generated and real test features in that classifier's 128-d feature space.
+ * Judging a class-conditional generator with an independent judge classifier (MNIST, CIFAR-10): class
+ * accuracy of generated samples (does a "3" look like a 3 to a network that never saw the GAN?) and the
+ * Fréchet distance between generated and real test features in that classifier's feature space.
  *
  * The distance is computed with the FID formula (@reacgan/metrics), but it is NOT the Inception FID of the
- * literature: the features come from this project's small MNIST classifier, so its values are only
- * comparable with other numbers computed the same way (same classifier definition hash, same sample counts).
+ * literature: the features come from this project's small classifier, so its values are only comparable with
+ * other numbers computed the same way (same classifier definition hash, same sample counts).
  */
 import * as metrics from '@reacgan/metrics';
 import type * as tf from '@tensorflow/tfjs-core';
-import { CLASSIFIER_FEATURE_DIM, classifierDefinitionHash, type MnistClassifier } from './mnist-classifier.js';
+import { type JudgeClassifier, judgeDefinitionHash } from './judge-classifier.js';
 
 export interface JudgeResult {
   /** Generated samples judged (perClass × numClasses). */
@@ -34,26 +34,27 @@ export interface JudgeResult {
 
 /**
  * Generates `perClass` samples of every class with `generate` (labels 0…C−1 repeated, class-major),
- * classifies them and computes the Fréchet distance to `reference` statistics (MNIST test features).
+ * classifies them and computes the Fréchet distance to `reference` statistics (the test split's features).
  */
 export async function judgeGenerator(
   generate: (labels: Int32Array) => tf.Tensor4D,
-  classifier: MnistClassifier,
+  classifier: JudgeClassifier,
   reference: metrics.FeatureStatistics,
-  options: { perClass?: number; numClasses?: number; /** What the reference statistics are of (default 'MNIST test images'). */ referenceName?: string } = {},
+  options: { perClass?: number; numClasses?: number; /** What the reference statistics are of (default 'test images'). */ referenceName?: string } = {},
 ): Promise<JudgeResult> {
   const perClass = options.perClass ?? 100;
   const numClasses = options.numClasses ?? 10;
   const labels = new Int32Array(perClass * numClasses);
   for (let k = 0; k < numClasses; k++) labels.fill(k, k * perClass, (k + 1) * perClass);
   const images = generate(labels);
-  let out: Awaited<ReturnType<MnistClassifier['classify']>>;
+  let out: Awaited<ReturnType<JudgeClassifier['classify']>>;
   try {
     out = await classifier.classify(images);
   } finally {
     images.dispose();
   }
-  const confusion = Array.from({ length: numClasses }, () => new Array<number>(10).fill(0));
+  const k = classifier.numClasses;
+  const confusion = Array.from({ length: numClasses }, () => new Array<number>(k).fill(0));
   let correct = 0;
   let confidence = 0;
   for (let i = 0; i < labels.length; i++) {
@@ -61,10 +62,12 @@ export async function judgeGenerator(
     confusion[labels[i]][p] += 1;
     if (p === labels[i]) correct++;
     let max = 0;
-    for (let j = 0; j < 10; j++) max = Math.max(max, out.probabilities[i * 10 + j]);
+    for (let j = 0; j < k; j++) max = Math.max(max, out.probabilities[i * k + j]);
     confidence += max;
   }
-  const stats = metrics.featuresToStatistics({ features: out.features, dim: CLASSIFIER_FEATURE_DIM });
+  const stats = metrics.featuresToStatistics({ features: out.features, dim: classifier.featureDim });
+  const hash = judgeDefinitionHash(classifier.definition);
+  const what = classifier.definition.name.replace(/^reacgan-(.*)-classifier$/, '$1').toUpperCase();
   const fid = metrics.frechetInceptionDistance(stats, reference);
   return {
     numSamples: labels.length,
@@ -74,13 +77,9 @@ export async function judgeGenerator(
     confusion,
     fid,
     meanConfidence: confidence / labels.length,
-    fidDescription: `Fréchet distance in the 128-d feature space of this project's MNIST classifier (${classifierHash()}), ${labels.length} generated vs ${reference.count} ${options.referenceName ?? 'MNIST test images'}; not Inception FID`,
+    fidDescription: `Fréchet distance in the ${classifier.featureDim}-d feature space of this project's ${what} classifier (${hash}), ${labels.length} generated vs ${reference.count} ${options.referenceName ?? `${what} test images`}; not Inception FID`,
     referenceCount: reference.count,
     classifierTestAccuracy: classifier.testAccuracy,
-    classifierHash: classifierHash(),
+    classifierHash: hash,
   };
-}
-
-function classifierHash(): string {
-  return classifierDefinitionHash();
 }

@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import * as models from '@reacgan/models';
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  CLASSIFIER_DEFINITION,
-  classifierDefinitionHash,
+  type JudgeDefinition,
+  JudgeClassifier,
+  judgeDefinitionHash,
   type LabeledImages,
   type TrainClassifierOptions,
-  MnistClassifier,
-  trainMnistClassifier,
-} from '../eval/mnist-classifier.js';
+  trainJudgeClassifier,
+} from '../eval/judge-classifier.js';
 import { writeFileAtomic } from './fs-atomic.js';
 
 /**
@@ -35,13 +35,20 @@ export interface ClassifierCacheInfo {
   hash: string;
 }
 
+/** The cache file of a judge: `<cacheDir>/<name without 'reacgan-'>-<definition hash>.safetensors` (MNIST: mnist-classifier-<hash>). */
+export function judgeCachePath(definition: JudgeDefinition, dir: string = cacheDir()): string {
+  return join(dir, `${definition.name.replace(/^reacgan-/, '')}-${judgeDefinitionHash(definition)}.safetensors`);
+}
+
 /**
- * The MNIST judge classifier: loaded from the cache (`<cacheDir>/mnist-classifier-<definition hash>.safetensors`)
- * or trained on `train` (MNIST training set) and written there atomically, with its test accuracy on `test`.
- * The hash covers {@link CLASSIFIER_DEFINITION}, so a changed architecture or recipe never reuses old weights.
+ * A judge classifier (see `JUDGES`): loaded from the cache ({@link judgeCachePath}) or trained on `train` (the
+ * dataset's training split, opened only then) and written there atomically with its test accuracy on `test`,
+ * the training seconds and what it was trained on. The hash covers the whole definition, so a changed
+ * architecture or recipe never reuses old weights.
  */
-export async function loadOrTrainMnistClassifier(
-  train: () => Promise<LabeledImages>,
+export async function loadOrTrainJudgeClassifier(
+  definition: JudgeDefinition,
+  train: () => Promise<LabeledImages & { name?: string; source?: string }>,
   test: LabeledImages,
   options: {
     dir?: string;
@@ -50,28 +57,52 @@ export async function loadOrTrainMnistClassifier(
     /** Shorter training for tests (recorded in the cache entry); never set for real evaluations. */
     trainOptions?: Pick<TrainClassifierOptions, 'epochs' | 'limit'>;
   } = {},
-): Promise<{ classifier: MnistClassifier; info: ClassifierCacheInfo }> {
+): Promise<{ classifier: JudgeClassifier; info: ClassifierCacheInfo }> {
   const dir = options.dir ?? cacheDir();
-  const hash = classifierDefinitionHash();
-  const path = join(dir, `mnist-classifier-${hash}.safetensors`);
+  const hash = judgeDefinitionHash(definition);
+  const path = judgeCachePath(definition, dir);
   try {
     const bytes = await readFile(path);
     const { tensors, metadata } = models.decodeSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     const record = JSON.parse(metadata?.['reacgan.classifier'] ?? '{}') as { testAccuracy?: number; trainSeconds?: number; hash?: string };
     if (record.hash !== hash || typeof record.testAccuracy !== 'number') throw new Error('stale cache entry');
     const weights = new Map<string, tf.Variable>();
-    for (const [name, t] of tensors) weights.set(name, tf.tidy(() => tf.variable(tf.tensor(t.data as Float32Array, t.shape, 'float32'), false)));
+    const statistics = new Map<string, tf.Tensor>();
+    for (const [name, t] of tensors) {
+      const value = tf.tensor(t.data as Float32Array, t.shape, 'float32');
+      if (/^bn\d+(Mean|Variance)$/.test(name)) statistics.set(name, value);
+      else {
+        weights.set(name, tf.variable(value, false));
+        value.dispose();
+      }
+    }
+    let classifier: JudgeClassifier;
+    try {
+      classifier = new JudgeClassifier(definition, weights, record.testAccuracy, statistics);
+    } finally {
+      tf.dispose([...statistics.values()]);
+    }
     options.log?.(`judge classifier: cached (${path}), test accuracy ${(record.testAccuracy * 100).toFixed(2)}%`);
-    return { classifier: new MnistClassifier(weights, record.testAccuracy), info: { path, trained: false, trainSeconds: record.trainSeconds ?? 0, testAccuracy: record.testAccuracy, hash } };
+    return { classifier, info: { path, trained: false, trainSeconds: record.trainSeconds ?? 0, testAccuracy: record.testAccuracy, hash } };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') options.log?.(`judge classifier: cache entry unusable (${(error as Error).message}); retraining`);
   }
-  options.log?.(`judge classifier: training on the MNIST training set (${CLASSIFIER_DEFINITION.epochs} epochs, first run only)`);
+  const data = await train();
+  options.log?.(`judge classifier: training ${definition.name} on ${data.name ?? 'the training split'} (${data.count} images, ${options.trainOptions?.epochs ?? definition.epochs} epochs, first run only)`);
   const t0 = performance.now();
-  const classifier = await trainMnistClassifier(await train(), test, { ...options.trainOptions, onProgress: options.onProgress });
+  const classifier = await trainJudgeClassifier(definition, data, test, { ...options.trainOptions, onProgress: options.onProgress });
   const trainSeconds = (performance.now() - t0) / 1000;
-  const tensors = new Map<string, tf.Tensor>(classifier.weights);
-  const record = { hash, testAccuracy: classifier.testAccuracy, trainSeconds, definition: CLASSIFIER_DEFINITION, trainOptions: options.trainOptions ?? null, backend: tf.getBackend(), trainedAt: new Date().toISOString() };
+  const tensors = new Map<string, tf.Tensor>([...classifier.weights, ...classifier.statistics()]);
+  const record = {
+    hash,
+    testAccuracy: classifier.testAccuracy,
+    trainSeconds,
+    definition,
+    trainedOn: { name: data.name ?? null, source: data.source ?? null, count: data.count },
+    trainOptions: options.trainOptions ?? null,
+    backend: tf.getBackend(),
+    trainedAt: new Date().toISOString(),
+  };
   await mkdir(dir, { recursive: true });
   await writeFileAtomic(path, await models.encodeSafetensorsAsync(tensors, { 'reacgan.classifier': JSON.stringify(record) }));
   options.log?.(`judge classifier: test accuracy ${(classifier.testAccuracy * 100).toFixed(2)}% after ${trainSeconds.toFixed(1)} s; cached at ${path}`);

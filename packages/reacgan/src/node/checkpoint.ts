@@ -26,7 +26,7 @@ export interface CheckpointInfo {
   /** Class names of the training set (labels.json). */
   classNames?: string[];
   /** Evaluations during training (extractor, weights file, reference split): what --resume continues with. */
-  evaluation?: { extractor?: 'mnist-judge' | 'inception-v3-fid' | 'none'; inceptionWeights?: string | null; allowUnverifiedWeights?: boolean; split?: 'train' | 'test' | 'valid' | 'val' | null };
+  evaluation?: { extractor?: 'mnist-judge' | 'cifar10-judge' | 'inception-v3-fid' | 'none'; inceptionWeights?: string | null; allowUnverifiedWeights?: boolean; split?: 'train' | 'test' | 'valid' | 'val' | null };
   /** With reason 'error': the error that stopped training. */
   error?: string;
 }

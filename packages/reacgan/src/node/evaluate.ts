@@ -20,10 +20,9 @@ import * as data from '@reacgan/data';
 import * as dataNode from '@reacgan/data/node';
 import * as metrics from '@reacgan/metrics';
 import * as tf from '@tensorflow/tfjs-core';
-import { CLASSIFIER_FEATURE_DIM } from '../eval/mnist-classifier.js';
 import { type GenerationStatisticsRequest, type StandingStatisticsRecord, standingStatisticsRecord } from '../train/standing.js';
 import { datasetTransforms } from '../train/pipeline.js';
-import { classStatistics, type Evaluator, type ExtractorName, openEvaluator, referenceFeatures, referenceSet, type ReferenceSet } from './evaluator.js';
+import { classStatistics, type Evaluator, type ExtractorName, JUDGE_EXTRACTORS, openEvaluator, referenceFeatures, referenceSet, type ReferenceSet } from './evaluator.js';
 import { classFolderNames, type LoadedGenerator, prepareLoadedGenerator, sampleLoaded } from './generator.js';
 import { datasetKind, evaluationSplit } from './run.js';
 
@@ -207,7 +206,7 @@ function selectMetrics(requested: EvaluateOptions['metrics'], extractor: Extract
   const list = requested === 'all' ? [...EVALUATION_METRICS] : requested ? [...new Set(requested)] : [...DEFAULT_EVALUATION_METRICS];
   const skipped: EvaluationResult['protocol']['skipped'] = {};
   const reasons: Partial<Record<EvaluationMetric, [string, string] | null>> = {
-    is: extractor === 'inception-v3-fid' ? null : ['Inception Score needs the inception-v3-fid extractor (the mnist-judge is not Inception; its class accuracy is reported instead)', "drop 'is' or pass --extractor inception-v3-fid"],
+    is: extractor === 'inception-v3-fid' ? null : ['Inception Score needs the inception-v3-fid extractor (the judges are not Inception; their class accuracy is reported instead)', "drop 'is' or pass --extractor inception-v3-fid"],
     ifid: labelled ? null : ['intra-class FID needs the class of every generated image (class subfolders named like the reference classes)', "drop 'ifid', or put the images in class subfolders (as reacgan sample --per-class writes them)"],
   };
   const selected = list.filter((m) => {
@@ -234,7 +233,7 @@ async function openReference(
   options: EvaluateOptions,
   fallback: { kind: data.DatasetName; root: string | null } | null,
   channels: 1 | 3 = 3,
-): Promise<{ dataset: data.Dataset; kind: data.DatasetName; split: data.SplitName }> {
+): Promise<{ dataset: data.Dataset; kind: data.DatasetName; split: data.SplitName; root: string | null }> {
   const kind = options.dataset ?? fallback?.kind;
   if (!kind) throw new Error('--images: the generated images need a reference: --dataset <name> (and --root <dir> for your own data; --dataset folder --root <dir> for another folder of images)');
   const root = options.root !== undefined ? resolvePath(options.root) : options.dataset === undefined || options.dataset === fallback?.kind ? (fallback?.root ?? null) : null;
@@ -253,7 +252,7 @@ async function openReference(
     ...(kind === 'folder' || kind === 'tiny-imagenet' ? { verify: 'header' as const, channels } : {}),
     onWarning: options.log,
   });
-  return { dataset, kind, split };
+  return { dataset, kind, split, root };
 }
 
 /** Evaluates a loaded generator against its run's dataset (or `options.dataset/root/split`); see the file header. */
@@ -265,7 +264,7 @@ export async function evaluateGenerator(loaded: LoadedGenerator, options: Evalua
   const statistics = prepareLoadedGenerator(loaded, options.statistics);
   if (statistics.standing) log(`standing statistics: ${statistics.standing.steps} passes of batches up to ${statistics.standing.maxBatch} (seed ${statistics.standing.seed})`);
   const opened = await openReference(options, { kind: datasetKind(config.data.name), root: config.data.root === null ? null : resolvePath(config.data.root) }, config.data.imgChannels);
-  const reference = referenceSet(opened.dataset, opened.kind, opened.split, config);
+  const reference = referenceSet(opened.dataset, opened.kind, opened.split, config, opened.root);
   if (reference.dataset.numClasses !== config.data.numClasses) {
     throw new Error(`reference ${reference.dataset.name}: expected ${config.data.numClasses} classes (the generator's data.numClasses), received ${reference.dataset.numClasses}`);
   }
@@ -321,7 +320,7 @@ export async function evaluateImages(folder: string, options: EvaluateOptions = 
   const [most] = images.imageSizes;
   const size = options.imgSize ?? Math.min(most.height, most.width);
   const settings = { data: { imgSize: size, imgChannels: channels }, pre: { applyRflip: false } };
-  const reference = referenceSet(opened.dataset, opened.kind, opened.split, settings);
+  const reference = referenceSet(opened.dataset, opened.kind, opened.split, settings, opened.root);
   // Class folders match the reference classes by name, or by the folder name `sample --per-class` gives them.
   const refIndex = new Map([...classFolderNames(reference.dataset.classNames).map((name, k) => [name, k] as const), ...reference.dataset.classNames.map((name, k) => [name, k] as const)]);
   let toReference: Int32Array | null = null;
@@ -375,13 +374,19 @@ interface SetsInfo {
 async function evaluateSets(reference: ReferenceSet, generated: AsyncIterable<GeneratedBatch>, numGenerated: number, labelled: boolean, options: EvaluateOptions, info: SetsInfo): Promise<EvaluationResult> {
   const t0 = performance.now();
   const log = options.log ?? (() => undefined);
-  const extractorName: ExtractorName = options.extractor ?? (reference.kind === 'mnist' ? 'mnist-judge' : 'inception-v3-fid');
+  const extractorName: ExtractorName = options.extractor ?? JUDGE_EXTRACTORS[reference.kind] ?? 'inception-v3-fid';
   const { selected, skipped } = selectMetrics(options.metrics, extractorName, labelled);
   const want = (m: EvaluationMetric) => selected.includes(m);
   const keepFeatures = want('kid') || want('prdc');
   const kidOptions = options.kid ?? {};
   const prdcOptions = options.prdc ?? {};
-  const evaluator: Evaluator = await openEvaluator(extractorName, { inceptionWeights: options.inceptionWeights, allowUnverifiedWeights: options.allowUnverifiedWeights, quantize: options.quantize, log: options.log });
+  const evaluator: Evaluator = await openEvaluator(extractorName, {
+    inceptionWeights: options.inceptionWeights,
+    allowUnverifiedWeights: options.allowUnverifiedWeights,
+    quantize: options.quantize,
+    log: options.log,
+    judgeDataRoot: reference.kind === 'cifar10' ? (reference.root ?? undefined) : undefined,
+  });
   try {
     const real = await referenceFeatures(evaluator, reference, { perClass: want('ifid'), keepFeatures, cache: options.cache === false ? null : undefined, batchSize: options.batchSize, log });
     log(`reference statistics: ${real.cache} in ${real.seconds.toFixed(2)} s`);
@@ -390,8 +395,8 @@ async function evaluateSets(reference: ReferenceSet, generated: AsyncIterable<Ge
     const fakeByClass = want('ifid') ? new metrics.ClassConditionalStatisticsAccumulator(numClasses, { name: 'generated features' }) : null;
     const fakeStore = keepFeatures ? new RowStore() : null;
     const logits = new RowStore();
-    // Class accuracy: the judge's 10 outputs are MNIST's classes; other references have other classes.
-    const judgeClasses = evaluator.classifier !== null && labelled && sameNames(reference.dataset.classNames, dataNode.MNIST_CLASSES);
+    // Class accuracy: a judge's outputs are its dataset's classes; other references have other classes.
+    const judgeClasses = evaluator.classNames !== null && labelled && sameNames(reference.dataset.classNames, evaluator.classNames);
     let featureDim = 0;
     let correct = 0;
     let count = 0;
@@ -502,8 +507,8 @@ async function evaluateSets(reference: ReferenceSet, generated: AsyncIterable<Ge
         prdc: prdcProtocol,
         warnings,
         fidNote:
-          extractorName === 'mnist-judge'
-            ? `FID (and KID / PRDC / intra-class FID) in the ${CLASSIFIER_FEATURE_DIM}-d feature space of this project's MNIST classifier; not Inception FID`
+          evaluator.classifier
+            ? `FID (and KID / PRDC / intra-class FID) in the ${evaluator.classifier.featureDim}-d feature space of this project's ${extractorName.replace('-judge', '').toUpperCase()} classifier; not Inception FID`
             : evaluator.weights.verified
               ? "FID with pytorch-fid's TF-Inception weights (StudioGAN v0.3.0 pipeline: float images, bilinear resize to 299)"
               : `FID with unverified Inception weights (SHA-256 ${evaluator.weights.sha256}): not comparable with published FIDs`,

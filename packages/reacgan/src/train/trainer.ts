@@ -127,11 +127,13 @@ export class Trainer {
     if (this.disposed) throw new Error('Trainer.trainStep: the trainer has been disposed');
     const t0 = performance.now();
     const o = this.config.optimization;
+    // StudioGAN logged its head diagnostics when (step + 1) % print_every == 0, on the last D update's reals.
+    const diagnose = this.config.run.headDiagnostics && (this.step + 1) % this.config.run.printEvery === 0;
     let d: Record<string, tf.Scalar> = {};
     for (let update = 0; update < o.dUpdatesPerStep; update++) {
       const micro = await this.nextBatches(this.batches, o.acmlSteps);
       tf.dispose(Object.values(d));
-      d = this.updates.discriminator(micro, this.step);
+      d = this.updates.discriminator(micro, this.step, { headDiagnostics: diagnose && update === o.dUpdatesPerStep - 1 });
     }
     let g: Record<string, tf.Scalar> = {};
     for (let update = 0; update < o.gUpdatesPerStep; update++) {

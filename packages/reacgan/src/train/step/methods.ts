@@ -32,6 +32,11 @@ export interface ConditioningMethod {
   requires: readonly { key: keyof LossConfig; expected: string }[];
   /** The adversarial logit summarised in diagnostics (MH: the largest of the C + 1 logits). */
   logit(out: models.DiscriminatorOutput): tf.Tensor;
+  /**
+   * The paper's diagnostics of the conditioning head on one D output (`run.headDiagnostics`), by name (recorded
+   * as `diag/head/<name>`), besides the feature-norm mean/std every method gets; absent for methods without them.
+   */
+  diagnostics?(out: models.DiscriminatorOutput, labels: losses.LabelsLike, loss: LossConfig): Record<string, tf.Scalar>;
 }
 
 const plainLogit = (out: models.DiscriminatorOutput): tf.Tensor => out.advOutput;
@@ -63,6 +68,14 @@ export const CONDITIONING_METHODS: Readonly<Record<string, ConditioningMethod>> 
     consistencyOutput: 'clsOutput',
     requires: [LAMBDA],
     logit: plainLogit,
+    // StudioGAN misc.compute_gradient on (h, cls_output, label), summarised by mean and std as it logged them.
+    diagnostics: (out, labels) => {
+      const d = losses.classifierGradientDiagnostics({ features: out.h, logits: required(out.clsOutput, 'clsOutput', 'AC'), labels });
+      const p = losses.meanAndStd(d.targetProbability);
+      const g = losses.meanAndStd(d.weightGradientNorm);
+      tf.dispose([d.featureNorm, d.targetProbability, d.weightGradientNorm]);
+      return { targetProbabilityMean: p.mean, targetProbabilityStd: p.std, weightGradientNormMean: g.mean, weightGradientNormStd: g.std };
+    },
   },
   '2C': {
     name: '2C',
@@ -81,10 +94,19 @@ export const CONDITIONING_METHODS: Readonly<Record<string, ConditioningMethod>> 
         positiveMargin: loss.mP!,
         negativeMargin: loss.mN ?? 1 - loss.mP!,
         variant: loss.d2dceVariant,
+        falseNegativeMask: loss.falseNegativeMask,
       }),
     consistencyOutput: 'embed',
     requires: [LAMBDA, TEMPERATURE, { key: 'mP', expected: 'a number in [-1, 1]' }],
     logit: plainLogit,
+    diagnostics: (out, labels, loss) => {
+      const d = losses.d2dceDiagnostics(contrastiveInputs(out, labels, 'main', 'D2DCE'), {
+        positiveMargin: loss.mP!,
+        negativeMargin: loss.mN ?? 1 - loss.mP!,
+        falseNegativeMask: loss.falseNegativeMask,
+      });
+      return { ...d };
+    },
   },
   PD: { name: 'PD', description: 'projection discriminator: ⟨embedding(y), h⟩ added to the adversarial output', loss: null, consistencyOutput: null, requires: [], logit: plainLogit },
   MD: { name: 'MD', description: 'multiple discriminators: the adversarial output of the label', loss: null, consistencyOutput: null, requires: [], logit: plainLogit },

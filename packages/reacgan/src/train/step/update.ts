@@ -10,6 +10,7 @@
  * gradient, transformed, scored by D (whose parameters are not updated), then the G terms. Gradients are
  * accumulated over `optimization.acmlSteps` micro-batches, then one Adam step per network.
  */
+import * as losses from '@reacgan/losses';
 import * as models from '@reacgan/models';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ReacganConfig } from '../../config/resolve.js';
@@ -71,6 +72,21 @@ export function weightedTotal<C>(terms: readonly { name: string; weight: number;
     total = total ? (tf.add(total, weighted) as tf.Scalar) : weighted;
   }
   return total ?? tf.scalar(0);
+}
+
+/**
+ * The paper's diagnostics of D's conditioning head on one (real) D output, as `diag/head/<name>`: the mean and
+ * std of ‖h_i‖ for every method, plus the method's own (AC: StudioGAN's `compute_gradient` summaries; D2D-CE:
+ * similarities and active shares). Read, not trained on: no gradient flows through them.
+ */
+export function headDiagnostics(method: ConditioningMethod, out: models.DiscriminatorOutput, labels: losses.LabelsLike, config: ReacganConfig): Record<string, tf.Scalar> {
+  return tf.tidy(() => {
+    const stopped: models.DiscriminatorOutput = { ...out };
+    for (const [key, t] of Object.entries(out)) if (t) stopped[key] = losses.stopGradient(t) as never;
+    const norm = losses.meanAndStd(tf.norm(stopped.h, 'euclidean', 1) as tf.Tensor1D);
+    const named: Record<string, tf.Scalar> = { featureNormMean: norm.mean, featureNormStd: norm.std, ...method.diagnostics?.(stopped, labels, config.loss) };
+    return Object.fromEntries(Object.entries(named).map(([name, v]) => [`diag/head/${name}`, v]));
+  });
 }
 
 function l2Norm(tensors: tf.Tensor[]): tf.Scalar {
@@ -136,10 +152,14 @@ export class StepUpdates {
     };
   }
 
-  /** One D update over the micro-batches (`acmlSteps` real batches); returns the recorded scalars. */
-  discriminator(micro: RealBatch[], step: number): Record<string, tf.Scalar> {
+  /**
+   * One D update over the micro-batches (`acmlSteps` real batches); returns the recorded scalars. With
+   * `headDiagnostics` it also records the paper's diagnostics of the conditioning head on the real batch
+   * (`diag/head/<name>`, averaged over the micro-batches).
+   */
+  discriminator(micro: RealBatch[], step: number, options: { headDiagnostics?: boolean } = {}): Record<string, tf.Scalar> {
     const { config, method } = this.env;
-    const { grads, values } = this.discriminatorGradients(micro, step);
+    const { grads, values } = this.discriminatorGradients(micro, step, options);
     // Diagnostics: ‖∇ L_D‖ of the conditioning head (AC classifier weights, D2D-CE/2C embedding layer).
     const headGrads = this.headNames.map((name) => grads.get(name)).filter((g): g is tf.Tensor => !!g);
     if (headGrads.length && method.loss) values['diag/condHeadGradNorm'] = l2Norm(headGrads);
@@ -158,7 +178,7 @@ export class StepUpdates {
    * The D update's accumulated gradients (by parameter name) and recorded scalars, without applying them (the
    * caller disposes both). The passes advance D's spectral-norm vectors and use the step's random draws.
    */
-  discriminatorGradients(micro: RealBatch[], step: number): { grads: Map<string, tf.Tensor>; values: Record<string, tf.Scalar> } {
+  discriminatorGradients(micro: RealBatch[], step: number, options: { headDiagnostics?: boolean } = {}): { grads: Map<string, tf.Tensor>; values: Record<string, tf.Scalar> } {
     const { config, method, transform } = this.env;
     const n = config.optimization.batchSize;
     const fuse = config.optimization.fuseRealFake;
@@ -223,6 +243,7 @@ export class StepUpdates {
         values['diag/dFeatureNormFake'] = tf.mean(tf.norm(fakeOut.h, 'euclidean', 1)) as tf.Scalar;
         values['diag/dRealLogit'] = tf.mean(method.logit(realOut)) as tf.Scalar;
         values['diag/dFakeLogit'] = tf.mean(method.logit(fakeOut)) as tf.Scalar;
+        if (options.headDiagnostics) Object.assign(values, headDiagnostics(method, realOut, ctx.real.headLabels, config));
         return { total, values };
       },
       'd/loss',
