@@ -21,7 +21,11 @@ Run from the repository root, in the reference environment plus PyYAML (`.venv-r
 Options: `--only NAME ...` (fixture names, see FIXTURES), `--out DIR` (default
 packages/models/src/__fixtures__/studiogan), `--pth DIR` (also write StudioGAN-format checkpoints
 `DIR/<fixture>/model={G,D,G_ema}-current-weights-step=1.pth` with StudioGAN's own `WORKER.save`, after the
-recorded training step), `--list`.
+recorded training step, plus `expected.safetensors`: StudioGAN's outputs for the networks those files hold (see
+`pth_expected`) and the merged YAML as `config.yaml`; without --only: the PTH_DEFAULT fixtures), `--list`.
+The reacgan package's import fixtures come from:
+  .venv-reference/bin/python packages/models/scripts/studiogan_fixtures.py --out /tmp/sg-forward \
+      --pth packages/reacgan/test/__fixtures__/studiogan-pth 2>/dev/null
 
 Modules StudioGAN imports that the reference environment lacks are replaced by empty stand-ins in
 `sys.modules` (see `install_stubs`): wandb, torchvision, PIL, tqdm, sklearn, seaborn, matplotlib, prdc, h5py,
@@ -129,6 +133,13 @@ FIXTURES["big_resnet-reacgan-128"] = (
            "OPTIMIZATION": {"d_updates_per_step": 1, "acml_steps": 2}}),
     2,
 )
+# For the .pth import fixtures only (`--pth`): master's resnet, whose conditional BN is `bnK.gain/bias` (the layout
+# of StudioGAN's released 2022 checkpoints); its forward fixture is not written (PTH_ONLY).
+FIXTURES["resnet-reacgan-master"] = ("master", "CIFAR10/ReACGAN.yaml", merge({"MODEL": dict(backbone="resnet", **NARROW, **EMA)}, STEP), 4)
+PTH_ONLY = {"resnet-reacgan-master"}
+# The fixtures `--pth` writes checkpoints for when no --only is given (narrow networks: small files; deep_conv's
+# fixed widths of 64 would make tens of MB).
+PTH_DEFAULT = ["resnet-reacgan", "big_resnet-reacgan", "resnet-reacgan-master"]
 
 
 # ------------------------------------------------------------------------------------------ stubs
@@ -536,6 +547,73 @@ def training_step(ns, cfgs, rec, precision, G, D, G_ema, ema, basket, fakes, pth
     return calls
 
 
+def pth_expected(ns, name, yaml_rel, overrides, pth_dir, inputs, merged_yaml):
+    """StudioGAN's own outputs for the networks as its saved .pth files hold them: each file is read with
+    torch.load into networks built by StudioGAN's factory (strict load_state_dict, as StudioGAN's loader does);
+    G and G_ema in eval mode (`eval.<net>`) and in StudioGAN's sampling mode (`sample.<net>`:
+    prepare_generator with BN running statistics, SN power-iterating once), D in eval mode (`eval.D.<out>`),
+    in float32 and float64 (references: float64; `gaps`: PyTorch's float32 − float64). Writes
+    `expected.safetensors` and the merged YAML as `config.yaml` next to the .pth files."""
+    import torch
+    from safetensors.torch import save_file
+
+    files = {net: os.path.join(pth_dir, f"model={net}-current-weights-step=1.pth") for net in ("G", "D", "G_ema")}
+    rec = Recorder()
+    for precision in ["f32", "f64"]:
+        dtype = torch.float64 if precision == "f64" else torch.float32
+        cfgs, _ = make_config(ns, yaml_rel, overrides)
+        G, D, G_ema, _ = build_models(ns, cfgs, seed=0)
+        nets = {"G": G, "D": D, "G_ema": G_ema}
+        for net, module in nets.items():
+            if module is None:
+                continue
+            ckpt = torch.load(files[net], map_location="cpu", weights_only=False)
+            module.load_state_dict(ckpt["state_dict"], strict=True)
+            if precision == "f64":
+                module.double()
+                cast_inputs_to_double(module)
+        z, y, x = inputs["z"].to(dtype), inputs["labels"], inputs["x"].to(dtype)
+        with torch.no_grad():
+            for net in ("G_ema", "G"):
+                module = nets[net]
+                if module is None:
+                    continue
+                s0 = copy.deepcopy(module.state_dict())
+                module.eval()
+                rec.put(precision, f"eval.{net}", nhwc(module(z, y, eval=True)))
+                ctl = ns.misc.GeneratorController(generator=module, generator_mapping=None, generator_synthesis=None,
+                                                  batch_statistics=False, standing_statistics=False,
+                                                  standing_max_batch="N/A", standing_step="N/A", cfgs=cfgs,
+                                                  device="cpu", global_rank=0, logger=None, std_stat_counter=0)
+                rec.put(precision, f"sample.{net}", nhwc(ctl.prepare_generator()[0](z, y, eval=True)))
+                module.load_state_dict(s0)
+            D.eval()
+            for k, v in D(x, y).items():
+                if v is not None:
+                    rec.put(precision, f"eval.D.{k}", v)
+    refs, gaps = rec.references_and_gaps()
+    tensors = {"input.z": inputs["z"], "input.labels": inputs["labels"], "input.x": nhwc(inputs["x"]), **refs}
+    tensors = {k: v.detach().contiguous().clone() for k, v in tensors.items()}
+    provenance = {
+        "studiogan": {"repository": "POSTECH-CVLab/PyTorch-StudioGAN", "commit": COMMITS[FIXTURES[name][0]]},
+        "config": f"src/configs/{yaml_rel}",
+        "overrides": overrides,
+        "torch": torch.__version__,
+        "python": sys.version.split()[0],
+        "stubbedModules": ns.stubs,
+        "command": f".venv-reference/bin/python {SCRIPT} --only {name} --pth <dir>",
+        "script": SCRIPT,
+        "files": "model={G,D,G_ema}-current-weights-step=1.pth: StudioGAN's WORKER.save after one training step "
+                 "(D's best_step 1, best_fid numpy.float64(123.456))",
+    }
+    save_file(tensors, os.path.join(pth_dir, "expected.safetensors"),
+              metadata={"provenance": json.dumps(provenance), "gaps": json.dumps(gaps)})
+    with open(os.path.join(pth_dir, "config.yaml"), "w") as f:
+        f.write(merged_yaml)
+    worst = max(((k, max(v) if isinstance(v, list) else v) for k, v in gaps.items()), key=lambda kv: kv[1])
+    print(f"wrote {pth_dir}/expected.safetensors, config.yaml (largest f32-f64 gap {worst[1]:.3g} at {worst[0]})")
+
+
 def camel_model(cfgs, layout):
     """The MODEL section in @reacgan/models' camelCase vocabulary (StudioGAN's keys, camelCased)."""
     m = cfgs.MODEL
@@ -613,6 +691,10 @@ def fixture(ns, name, out_dir, pth_root=None):
         if precision == "f32":
             fakes = calls
     refs, gaps = rec.references_and_gaps()
+    if pth_root:
+        pth_expected(ns, name, yaml_rel, overrides, os.path.join(pth_root, name), inputs, merged_yaml)
+    if name in PTH_ONLY:
+        return
 
     tensors = {}
     generated_keys = {g["key"] for g in generated}
@@ -676,7 +758,7 @@ def main():
     parser.add_argument("--list", action="store_true")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    names = args.only or list(FIXTURES)
+    names = args.only or (PTH_DEFAULT if args.pth else [n for n in FIXTURES if n not in PTH_ONLY])
     unknown = [n for n in names if n not in FIXTURES]
     if unknown:
         raise SystemExit(f"unknown fixtures {unknown}; expected any of {list(FIXTURES)}")

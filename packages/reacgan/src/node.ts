@@ -25,6 +25,8 @@ export {
   classFolderNames,
   classGrid,
   disposeLoaded,
+  labelsFromNpy,
+  latentsFromNpy,
   loadedClassNames,
   loadGenerator,
   prepareLoadedGenerator,
@@ -34,6 +36,29 @@ export {
   type SampleOptions,
 } from './node/generator.js';
 export { decodePng, encodePng } from './node/png.js';
+export {
+  decodeWebGenerator,
+  defaultClassNames,
+  encodeWebGenerator,
+  exportWebGenerator,
+  loadWebGenerator,
+  runSelfCheck,
+  SELF_CHECK_TOLERANCE,
+  WEB_GENERATOR_FORMAT,
+  type ExportedGeneratorChoice,
+  type ExportWebGeneratorOptions,
+  type ExportWebGeneratorResult,
+  type WebGeneratorDescriptor,
+} from './export/web-export.js';
+export {
+  importStudioganCheckpoint,
+  type ImportedFile,
+  type ImportStudioganOptions,
+  type ImportStudioganResult,
+  type StudioganImportRecord,
+  type StudioganImportWhich,
+  type StudioganNetwork,
+} from './node/studiogan-import.js';
 export { TrainingProgress, type ProgressPayload } from './node/progress.js';
 export {
   datasetKind,

@@ -4,6 +4,7 @@ import { registerBackendCommand } from './backend-command.js';
 import { registerDatasetCommand } from './dataset-command.js';
 import { registerEvaluateCommand } from './evaluate-command.js';
 import { registerExportCommand } from './export-command.js';
+import { registerImportCommand } from './import-command.js';
 import { registerInfoCommand } from './info-command.js';
 import { registerSampleCommand } from './sample-command.js';
 import { registerTrainCommand } from './train-command.js';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerSampleCommand(program);
   registerEvaluateCommand(program);
   registerExportCommand(program);
+  registerImportCommand(program);
   registerInfoCommand(program);
   registerDatasetCommand(program);
   registerBackendCommand(program);

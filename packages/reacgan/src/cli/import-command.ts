@@ -1,0 +1,65 @@
+import { type Command, Option } from 'commander';
+import { initBackend } from '../backend.js';
+import { importStudioganCheckpoint, type StudioganImportWhich } from '../node/studiogan-import.js';
+import { backendOption } from './backend-command.js';
+import { cliAction } from './messages.js';
+import { intArg } from './config-options.js';
+
+function formatBytes(n: number): string {
+  return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${(n / 1024).toFixed(1)} KB`;
+}
+
+/** `--step best|current|N`. */
+function stepArg(value: string): 'best' | 'current' | number {
+  if (value === 'best' || value === 'current') return value;
+  return intArg('--step')(value);
+}
+
+/**
+ * `reacgan import-studiogan --config <StudioGAN YAML> --checkpoint <run folder or .pth> --out <run dir>`: a
+ * StudioGAN run's checkpoints as a run directory of this package (see `node/studiogan-import.ts`).
+ */
+export function registerImportCommand(program: Command): void {
+  program
+    .command('import-studiogan')
+    .description("import a StudioGAN run (its YAML config and model=…-weights-step=N.pth files) as a run directory that sample, evaluate, export --web, info --run and train --resume accept")
+    .requiredOption('--config <file>', "the run's StudioGAN YAML config (e.g. src/configs/CIFAR10/ReACGAN.yaml, with the run's overrides)")
+    .requiredOption('--checkpoint <path>', 'a StudioGAN checkpoint folder (model={G,D,G_ema}-{best,current}-weights-step=N.pth) or one .pth file')
+    .requiredOption('--out <dir>', 'the run directory to write (new or empty)')
+    .addOption(new Option('--which <networks>', "G_ema: the EMA generator (weights only); G: the generator; all: G, D, G_ema and both Adam states (for train --resume)").choices(['G_ema', 'G', 'all']))
+    .option('--step <step>', "'best', 'current' or a step number (default: best when the folder has best files, else current)", stepArg)
+    .option('--json', 'print the import record (import.json) as JSON')
+    .addOption(backendOption())
+    .action(
+      cliAction(async (options: { config: string; checkpoint: string; out: string; which?: StudioganImportWhich; step?: 'best' | 'current' | number; json?: boolean; backend?: string }) => {
+      await initBackend({ backend: options.backend });
+      const result = await importStudioganCheckpoint({
+        config: options.config,
+        checkpoint: options.checkpoint,
+        out: options.out,
+        which: options.which,
+        step: options.step,
+        log: options.json ? undefined : (line) => console.error(line),
+      });
+      const r = result.record;
+      if (options.json) {
+        console.log(JSON.stringify(r, null, 2));
+        return;
+      }
+      const c = result.config;
+      console.log(`imported StudioGAN ${r.networks.join(', ')} (${r.when}, step ${r.step}) into ${result.out}`);
+      for (const f of r.files) console.log(`  ${f.metadataOnly ? 'read' : 'from'} ${f.file} (${formatBytes(f.bytes)}${f.sha256 ? `, sha256 ${f.sha256.slice(0, 16)}…` : ', record only'})`);
+      console.log(
+        `  ${c.data.name} ${c.data.imgSize} px, ${c.data.numClasses} classes, ${c.model.backbone} ${c.model.dCondMtd}; G ${r.parameters.generator.toLocaleString('en-US')} parameters` +
+          (r.cbnLayout ? `; cBN layout '${r.cbnLayout}'` : ''),
+      );
+      console.log(`  StudioGAN version: ${r.studiogan.versionGuess} (${r.studiogan.evidence.join('; ')})`);
+      const d = r.discriminatorRecord;
+      if (d && d.best_fid !== undefined) console.log(`  D's record: step ${String(d.step)}, best FID ${String(d.best_fid)} at step ${String(d.best_step)}`);
+      if (r.optimizer) console.log(`  Adam states: G ${r.optimizer.G.withState}/${r.optimizer.G.parameters} parameters (step ${r.optimizer.G.steps}), D ${r.optimizer.D.withState}/${r.optimizer.D.parameters} (step ${r.optimizer.D.steps})`);
+      for (const w of r.warnings) console.log(`  warning: ${w}`);
+      console.log(`wrote config.json, import.json, checkpoints/last.safetensors`);
+      console.log(`next: reacgan sample --run ${options.out}; reacgan export --web ${options.out}${r.which === 'all' ? `; reacgan train --resume ${options.out} --steps N` : ''}`);
+      }),
+    );
+}
