@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { extract as tarExtract } from 'tar';
-import yauzl from 'yauzl';
+import type yauzl from 'yauzl';
 import { DatasetError } from '../errors.js';
 import { defaultCacheDir } from './files.js';
+import { loadOptional } from './optional.js';
 
 /** Archive names `extractArchive` unpacks (case-insensitive). */
 export const ARCHIVE_EXTENSIONS: readonly string[] = ['.tar.gz', '.tgz', '.tar', '.zip'];
@@ -36,6 +36,7 @@ export async function extractOnce(archive: string, target: string, stamp: string
     await fs.promises.mkdir(staging, { recursive: true });
     if (archive.toLowerCase().endsWith('.zip')) await unzip(archive, staging);
     else {
+      const { extract: tarExtract } = await loadOptional('tar', () => import('tar'));
       await tarExtract({ file: archive, cwd: staging, strict: true, preserveOwner: false, noMtime: true, noChmod: true }).catch((error: Error) => {
         throw new DatasetError('BAD_LAYOUT', `${archive}: cannot unpack (${error.message})`, { problems: [{ file: archive, problem: error.message }], cause: error });
       });
@@ -84,7 +85,8 @@ export async function extractArchive(archive: string, options: { cacheDir?: stri
 export async function unzip(zipFile: string, dest: string): Promise<void> {
   await fs.promises.mkdir(dest, { recursive: true });
   const root = path.resolve(dest);
-  const zip = await new Promise<yauzl.ZipFile>((resolve, reject) => yauzl.open(zipFile, { lazyEntries: true, autoClose: true }, (err, z) => (err ? reject(err) : resolve(z!))));
+  const { default: yauzlModule } = await loadOptional('yauzl', () => import('yauzl'));
+  const zip = await new Promise<yauzl.ZipFile>((resolve, reject) => yauzlModule.open(zipFile, { lazyEntries: true, autoClose: true }, (err, z) => (err ? reject(err) : resolve(z!))));
   await new Promise<void>((resolve, reject) => {
     const fail = (error: unknown): void => {
       zip.close();

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { list as tarList, type ReadEntry } from 'tar';
+import type { ReadEntry } from 'tar';
 import {
   CIFAR100_COARSE_CLASSES,
   CIFAR100_FINE_CLASSES,
@@ -21,6 +21,7 @@ import { isDirectory, isFile } from './files.js';
 import { decodeImage, IMAGE_EXTENSIONS } from './image-decode.js';
 import { mapPool } from './image-files.js';
 import { loadImageFolder } from './image-folder.js';
+import { loadOptional } from './optional.js';
 import { NumpyArray, unpickleCifar } from './pickle.js';
 
 /**
@@ -125,6 +126,7 @@ async function readFromArchive(archive: string, kind: Kind, formats: RecordForma
   }
   const found = new Map<string, { format: RecordFormat; name: string; data: Uint8Array }>();
   const pending: Promise<void>[] = [];
+  const { list: tarList } = await loadOptional('tar', () => import('tar'));
   try {
     await tarList({
       file: archive,
@@ -286,6 +288,7 @@ async function parseImageArchive(kind: Kind, archive: string, split: 'train' | '
   const byClass = new Map<string, { file: string; bytes: Buffer }[]>();
   let anyImages = false;
   const pending: Promise<void>[] = [];
+  const { list: tarList } = await loadOptional('tar', () => import('tar'));
   try {
     await tarList({
       file: archive,

