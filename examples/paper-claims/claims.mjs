@@ -36,6 +36,7 @@ const { values } = parseArgs({
     out: { type: 'string' },
     seeds: { type: 'string' },
     settings: { type: 'string' },
+    arms: { type: 'string' },
     cifar10: { type: 'string', default: process.env.REACGAN_CIFAR10_ROOT ?? defaultCifar10() },
     backend: { type: 'string', default: process.env.REACGAN_BACKEND ?? 'auto' },
     'keep-checkpoints': { type: 'boolean', default: false },
@@ -126,7 +127,7 @@ for (const key of selected) {
   }
   const budget = BUDGETS[key];
   const runs = [];
-  for (const arm of setting.arms) {
+  for (const arm of setting.arms.filter((a) => !values.arms || values.arms.split(',').includes(a))) {
     for (const seed of seeds) {
       const dir = join(out, 'runs', key, `${arm}-seed${seed}`);
       const overrides = mergeAll(setting.config(), ARMS[arm].config, {
@@ -300,9 +301,15 @@ function reportMarkdown(meta, summary) {
         `| ${r.name} | ${pm(r.final.classAccuracy.mean, r.final.classAccuracy.sd, pct)} | ${pm(r.final.fid.mean, r.final.fid.sd, (x) => f(x, 1))} | ${tr(r.featureNorm, 1)} (${f(r.featureNorm.max, 1)}) | ${tr(r.headGradNorm, 3)} (${f(r.headGradNorm.max, 3)}) | ${tr(r.acWeightGradNorm, 3)} | ${tr(r.acTargetProbability)} | ${tr(r.positiveSimilarity)} | ${tr(r.activePairShare)} | ${r.runs.map((d) => `[${d.split('/').pop()}](${d}/)`).join(' ')} |`,
       );
     }
-    const steps = s.rows[0]?.atStep.map((a) => a.step) ?? [];
+    const steps = Array.from({ length: Math.floor(s.budget.steps / s.budget.evalEvery) }, (_, k) => (k + 1) * s.budget.evalEvery);
     lines.push('', 'At equal steps (mean over seeds: class accuracy / judge-space FID):', '', `| arm | ${steps.map((x) => `step ${x}`).join(' | ')} |`, `| --- |${steps.map(() => ' --- |').join('')}`);
-    for (const r of s.rows) lines.push(`| ${r.name} | ${r.atStep.map((a) => `${pct(a.classAccuracy)} / ${f(a.fid, 1)}`).join(' | ')} |`);
+    for (const r of s.rows) {
+      const cell = (step) => {
+        const a = r.atStep.find((x) => x.step === step);
+        return a ? `${pct(a.classAccuracy)} / ${f(a.fid, 1)}${a.fidPerSeed.length < r.seeds.length ? ` (${a.fidPerSeed.length} of ${r.seeds.length} seeds)` : ''}` : '–';
+      };
+      lines.push(`| ${r.name} | ${steps.map(cell).join(' | ')} |`);
+    }
     lines.push('', 'Arms:', '', ...s.rows.map((r) => `- **${r.name}**: ${r.what}; wall ${r.secondsPerRun.map((x) => `${x.toFixed(0)} s`).join(', ')} per run; status ${r.status.join(', ')}.`), '');
     lines.push(...reading(s), '');
   }
