@@ -12,7 +12,7 @@ import type { Generator } from '@reacgan/models';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadWebGenerator, runSelfCheck, type WebGeneratorDescriptor } from 'reacgan/web';
 import { type BackendChoice, requestedBackend, selectBackend } from './backend.js';
-import { generateBatch, interpolateLatents, latentsForSeed, median, type Tiled, tileBatch } from './samples.js';
+import { defaultSampleCounts, generateBatch, interpolateLatents, latentsForSeed, median, sizeWarning, type Tiled, tileBatch } from './samples.js';
 
 const DEFAULT_MODEL = 'mnist-reacgan.web.safetensors';
 const GAP = 2;
@@ -22,10 +22,20 @@ function intParam(name: string, fallback: number, min: number, max: number): num
   const value = Number.parseInt(params.get(name) ?? '', 10);
   return Number.isInteger(value) ? Math.min(max, Math.max(min, value)) : fallback;
 }
-/** Samples in the grid (`?grid=`, default 64 = 8 × 8) and images in the interpolation strip (`?strip=`, default 10). */
-const GRID_SAMPLES = intParam('grid', 64, 1, 256);
-const GRID_COLUMNS = Math.ceil(Math.sqrt(GRID_SAMPLES));
-const STRIP_STEPS = intParam('strip', 10, 2, 32);
+/**
+ * Samples in the grid (`?grid=`) and images in the interpolation strip (`?strip=`); without them, per model:
+ * 64 (8 × 8) and 10 up to 32 px, fewer for larger images (see `defaultSampleCounts`).
+ */
+let GRID_SAMPLES = 64;
+let GRID_COLUMNS = 8;
+let STRIP_STEPS = 10;
+function setSampleCounts(imgSize: number): void {
+  const defaults = defaultSampleCounts(imgSize);
+  GRID_SAMPLES = intParam('grid', defaults.grid, 1, 256);
+  GRID_COLUMNS = Math.ceil(Math.sqrt(GRID_SAMPLES));
+  STRIP_STEPS = intParam('strip', defaults.strip, 2, 32);
+  demo.gridBatchSize = GRID_SAMPLES;
+}
 
 export interface DemoState {
   state: 'loading' | 'ready' | 'error';
@@ -42,6 +52,8 @@ export interface DemoState {
   gridBatchSize: number;
   selfCheck: { maxAbsDiff: number; tolerance: number; ok: boolean } | null;
   model: { source: string; bytes: number; descriptor: Omit<WebGeneratorDescriptor, 'selfCheck'> } | null;
+  /** The warning shown for a large generator file (null for small ones). */
+  sizeWarning: string | null;
   /** tfjs tensors alive after the last render (must stay flat). */
   numTensors: number;
   error: string | null;
@@ -66,6 +78,7 @@ const demo: DemoState = {
   gridBatchSize: GRID_SAMPLES,
   selfCheck: null,
   model: null,
+  sizeWarning: null,
   numTensors: 0,
   error: null,
 };
@@ -92,6 +105,7 @@ const ui = {
   ms: element<HTMLElement>('ms'),
   selfCheck: element<HTMLElement>('self-check'),
   modelInfo: element<HTMLElement>('model-info'),
+  sizeWarning: element<HTMLElement>('size-warning'),
   file: element<HTMLInputElement>('file'),
   status: element<HTMLElement>('status'),
 };
@@ -204,12 +218,22 @@ function requestRender(...parts: Part[]): void {
   })();
 }
 
+function formatBytes(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${(bytes / 1024).toFixed(0)} KB`;
+}
+
+function showSizeWarning(warning: string | null): void {
+  demo.sizeWarning = warning;
+  ui.sizeWarning.textContent = warning ?? '';
+  ui.sizeWarning.hidden = warning === null;
+}
+
 function describeModel(descriptor: WebGeneratorDescriptor, bytes: number, source: string): string {
   const p = descriptor.provenance;
   const d = descriptor.data;
   const c = descriptor.modelConfig;
   return [
-    `${source} (${(bytes / 1024).toFixed(0)} KB)`,
+    `${source} (${formatBytes(bytes)})`,
     `${d.name}: ${d.numClasses} classes, ${d.imgSize}×${d.imgSize}×${d.imgChannels}`,
     `${c.backbone} generator, ${c.gCondMtd} conditioning, z ${c.zDim}, ${p.parameters.toLocaleString('en-US')} parameters`,
     `${p.generator === 'G_ema' ? 'EMA generator' : 'generator (no EMA)'} at step ${p.step ?? '?'}, BN ${descriptor.generation.batchNormStatistics} statistics`,
@@ -218,7 +242,7 @@ function describeModel(descriptor: WebGeneratorDescriptor, bytes: number, source
 }
 
 async function loadModel(bytes: ArrayBuffer, source: string): Promise<void> {
-  setStatus(`loading ${source}…`);
+  setStatus(`loading ${source} (${formatBytes(bytes.byteLength)})…`);
   document.body.dataset.state = demo.state = 'loading';
   setEnabled(false);
   let loaded: { generator: Generator; descriptor: WebGeneratorDescriptor };
@@ -243,6 +267,8 @@ async function loadModel(bytes: ArrayBuffer, source: string): Promise<void> {
   const { descriptor } = loaded;
   const { selfCheck: _omit, ...rest } = descriptor;
   demo.model = { source, bytes: bytes.byteLength, descriptor: rest };
+  showSizeWarning(sizeWarning(bytes.byteLength, descriptor.data.imgSize));
+  setSampleCounts(descriptor.data.imgSize);
 
   ui.classSelect.replaceChildren(
     ...descriptor.data.classNames.map((name, i) => {
@@ -273,6 +299,7 @@ async function loadModel(bytes: ArrayBuffer, source: string): Promise<void> {
 }
 
 async function loadUrl(url: string): Promise<void> {
+  const name = url.split('/').pop() ?? url;
   let response: Response;
   try {
     response = await fetch(url);
@@ -282,10 +309,17 @@ async function loadUrl(url: string): Promise<void> {
     document.body.dataset.state = demo.state = 'error';
     return;
   }
-  await loadModel(await response.arrayBuffer(), url.split('/').pop() ?? url);
+  const length = Number(response.headers.get('content-length'));
+  if (length > 0) {
+    showSizeWarning(sizeWarning(length));
+    setStatus(`downloading ${name} (${formatBytes(length)})…`);
+  }
+  await loadModel(await response.arrayBuffer(), name);
 }
 
 async function loadFile(file: File): Promise<void> {
+  showSizeWarning(sizeWarning(file.size));
+  setStatus(`reading ${file.name} (${formatBytes(file.size)})…`);
   await loadModel(await file.arrayBuffer(), file.name);
 }
 

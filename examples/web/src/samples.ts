@@ -43,25 +43,75 @@ export interface GeneratedBatch {
   ms: number;
 }
 
+/** Memory the page lets one forward pass's activations take (the budget {@link samplesPerForward} divides). */
+export const ACTIVATION_BUDGET_BYTES = 512 * 1024 * 1024;
+
 /**
- * Runs the generator once on z [n·zDim] and one label per sample (evaluation mode) and reads the images.
- * Leaves no tensor behind.
+ * How many images one forward pass may hold so that the activations stay within `budgetBytes`: a sample's live
+ * activations are estimated as imgSize² × the network's base width (gConvDim; 64 for deep_conv) × 4 bytes × 16
+ * (the widest layers run at the output size with the base width, and about 16 such tensors are alive at once in
+ * a residual block). 32 px BigGAN (width 96): 6.3 MB a sample, the whole grid in one pass; ImageNet 128 px
+ * BigGAN: 100 MB a sample, 5 per pass. At least 1, at most 64.
+ */
+export function samplesPerForward(generator: Pick<Generator, 'imgSize' | 'config'>, budgetBytes = ACTIVATION_BUDGET_BYTES): number {
+  const width = typeof generator.config.gConvDim === 'number' ? generator.config.gConvDim : 64;
+  const perSample = generator.imgSize * generator.imgSize * Math.max(width, 64) * 4 * 16;
+  return Math.max(1, Math.min(64, Math.floor(budgetBytes / perSample)));
+}
+
+/**
+ * Grid and strip sizes that keep one render short for this generator when the URL does not set them: 64 and 10
+ * up to 32 px, 36 and 10 up to 64 px, 16 and 6 above (a 128 px BigGAN sample takes seconds on wasm / cpu).
+ */
+export function defaultSampleCounts(imgSize: number): { grid: number; strip: number } {
+  if (imgSize <= 32) return { grid: 64, strip: 10 };
+  if (imgSize <= 64) return { grid: 36, strip: 10 };
+  return { grid: 16, strip: 6 };
+}
+
+/** Files above this size get a warning on the page before and after loading. */
+export const LARGE_FILE_BYTES = 32 * 1024 * 1024;
+
+/**
+ * The page's warning for a generator file of `bytes` (null below {@link LARGE_FILE_BYTES}): the download, about
+ * twice the file in memory while it is turned into tensors, and slow generation without a GPU.
+ */
+export function sizeWarning(bytes: number, imgSize?: number): string | null {
+  if (bytes < LARGE_FILE_BYTES) return null;
+  const mb = (bytes / 1024 / 1024).toFixed(0);
+  const slow = imgSize !== undefined && imgSize >= 128 ? ` ${imgSize} px samples take seconds each without a GPU (WebGL on a real GPU is much faster than wasm or cpu).` : '';
+  return `Large generator: ${mb} MB. Loading needs about ${((2 * bytes) / 1024 / 1024).toFixed(0)} MB of memory while the weights become tensors.${slow}`;
+}
+
+/**
+ * Runs the generator on z [n·zDim] and one label per sample (evaluation mode) and reads the images, in passes of
+ * at most `maxPerForward` images (default {@link samplesPerForward}: bounded memory for large generators; with
+ * batch statistics each pass normalises with its own). Leaves no tensor behind.
  */
 export async function generateBatch(
   generator: Generator,
   z: Float32Array,
   labels: Int32Array,
   batchNormStatistics: 'running' | 'batch',
+  maxPerForward = samplesPerForward(generator),
 ): Promise<GeneratedBatch> {
   const n = labels.length;
-  if (z.length !== n * generator.zDim) throw new Error(`generateBatch: z has ${z.length} values, expected ${n} × zDim ${generator.zDim}`);
+  const zDim = generator.zDim;
+  if (z.length !== n * zDim) throw new Error(`generateBatch: z has ${z.length} values, expected ${n} × zDim ${zDim}`);
+  if (!Number.isInteger(maxPerForward) || maxPerForward < 1) throw new Error(`generateBatch: maxPerForward must be a positive integer, received ${maxPerForward}`);
   const t0 = performance.now();
-  const images = tf.tidy(() => generator.apply(tf.tensor2d(z, [n, generator.zDim]), tf.tensor1d(labels, 'int32'), { training: false, batchNormStatistics }));
-  let values: Float32Array;
-  try {
-    values = (await images.data()) as Float32Array;
-  } finally {
-    images.dispose();
+  const perImage = generator.imgSize * generator.imgSize * generator.imgChannels;
+  const values = new Float32Array(n * perImage);
+  for (let start = 0; start < n; start += maxPerForward) {
+    const m = Math.min(maxPerForward, n - start);
+    const images = tf.tidy(() =>
+      generator.apply(tf.tensor2d(z.subarray(start * zDim, (start + m) * zDim), [m, zDim]), tf.tensor1d(labels.subarray(start, start + m), 'int32'), { training: false, batchNormStatistics }),
+    );
+    try {
+      values.set((await images.data()) as Float32Array, start * perImage);
+    } finally {
+      images.dispose();
+    }
   }
   const ms = performance.now() - t0;
   return { pixels: denormalizeToUint8(values), count: n, size: generator.imgSize, channels: generator.imgChannels, ms };

@@ -2,7 +2,7 @@ import { denormalizeToUint8, Rng, sampleLatents } from '@reacgan/data';
 import { createGenerator } from '@reacgan/models';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { generateBatch, interpolateLatents, latentsForSeed, median, tileBatch } from '../src/samples.js';
+import { defaultSampleCounts, generateBatch, interpolateLatents, LARGE_FILE_BYTES, latentsForSeed, median, samplesPerForward, sizeWarning, tileBatch } from '../src/samples.js';
 
 describe('latentsForSeed', () => {
   it('draws the same z as @reacgan/data for a seed, deterministically', () => {
@@ -88,10 +88,46 @@ describe('generateBatch', () => {
     generator.dispose();
   });
 
+  it('in passes of maxPerForward images gives the same pixels as one pass (running statistics), and leaks nothing', async () => {
+    const generator = createGenerator(config, { imgSize: 16, imgChannels: 1, numClasses: 3, seed: 2 });
+    const z = latentsForSeed(6, 7, 8, { prior: 'gaussian', truncation: null });
+    const labels = new Int32Array([0, 1, 2, 0, 1, 2, 0]);
+    const whole = await generateBatch(generator, z, labels, 'running', 64);
+    const before = tf.memory().numTensors;
+    const parts = await generateBatch(generator, z, labels, 'running', 3);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(parts.pixels).toEqual(whole.pixels);
+    await expect(generateBatch(generator, z, labels, 'running', 0)).rejects.toThrow(/maxPerForward must be a positive integer, received 0/);
+    generator.dispose();
+  });
+
   it('rejects z of the wrong size', async () => {
     const generator = createGenerator(config, { imgSize: 16, imgChannels: 1, numClasses: 3, seed: 2 });
     await expect(generateBatch(generator, new Float32Array(7), new Int32Array(1), 'running')).rejects.toThrow(/z has 7 values, expected 1 × zDim 8/);
     generator.dispose();
+  });
+});
+
+describe('large generators: passes, default counts, size warning', () => {
+  it("samplesPerForward: CIFAR-10 BigGAN's whole grid in one pass, ImageNet 128 px BigGAN a few at a time", () => {
+    const cifar = { imgSize: 32, config: { gConvDim: 96 } } as never;
+    const imagenet = { imgSize: 128, config: { gConvDim: 96 } } as never;
+    const mnist = { imgSize: 32, config: { gConvDim: 'N/A' } } as never;
+    expect(samplesPerForward(cifar)).toBe(64);
+    expect(samplesPerForward(mnist)).toBe(64);
+    expect(samplesPerForward(imagenet)).toBe(5);
+    expect(samplesPerForward({ imgSize: 512, config: { gConvDim: 96 } } as never)).toBe(1);
+  });
+
+  it('defaultSampleCounts and sizeWarning', () => {
+    expect(defaultSampleCounts(32)).toEqual({ grid: 64, strip: 10 });
+    expect(defaultSampleCounts(64)).toEqual({ grid: 36, strip: 10 });
+    expect(defaultSampleCounts(128)).toEqual({ grid: 16, strip: 6 });
+    expect(sizeWarning(LARGE_FILE_BYTES - 1)).toBeNull();
+    // The ImageNet 128 px ReACGAN G_ema: 70,433,988 float32 parameters.
+    const warning = sizeWarning(70_433_988 * 4 + 60_000, 128);
+    expect(warning).toMatch(/^Large generator: 269 MB\. Loading needs about 537 MB of memory .* 128 px samples take seconds each without a GPU/);
+    expect(sizeWarning(40 * 1024 * 1024, 32)).toMatch(/^Large generator: 40 MB\.[^]*tensors\.$/);
   });
 });
 
