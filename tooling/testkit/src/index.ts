@@ -5,4 +5,4 @@ export { checkGradient, type GradientCheckResult } from './gradcheck.js';
 export { expectNoTensorLeak, tensorCountsAcross } from './memory.js';
 export { nativeInstalled, nativeStatusFile, readNativeStatus, readWebGpuStatus, repositoryRoot, webGpuStatusFile, type NativeStatus, type WebGpuSetupStatus } from './native-status.js';
 export { forbidSyncReads, NO_SYNC_MESSAGE } from './no-sync.js';
-export { codesToImages, hashWeights, loadStudioganFixture, studioganTolerance, STUDIOGAN_FIXTURE_DIR, STUDIOGAN_FIXTURES, type FixtureTensor, type SafetensorsDecoder, type StudioganFixture } from './studiogan.js';
+export { codesToImages, hashWeights, loadStudioganFixture, studioganDigestTolerance, studioganMomentTolerance, studioganTolerance, STUDIOGAN_DIGEST_FIELDS, STUDIOGAN_FIXTURE_DIR, STUDIOGAN_FIXTURES, type FixtureTensor, type SafetensorsDecoder, type StudioganFixture } from './studiogan.js';
