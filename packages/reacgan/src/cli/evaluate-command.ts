@@ -123,7 +123,7 @@ export function registerEvaluateCommand(program: Command): void {
         const file = checkpointPath(options.run, options.checkpoint, options.best ? 'best' : 'last');
         const loaded = await loadGenerator(file, { ema: options.ema });
         try {
-          result = await evaluateGenerator(loaded, { ...common, numSamples: options.numSamples, seed: options.seed, truncation: options.truncation ?? null, statistics });
+          result = await evaluateGenerator(loaded, { ...common, numSamples: options.numSamples, seed: options.seed, truncation: options.truncation ?? null, statistics, spectralNorm: options.spectralNorm });
         } finally {
           disposeLoaded(loaded);
         }

@@ -59,7 +59,7 @@ export function registerSampleCommand(program: Command): void {
       await initBackend({ backend: options.backend });
       const file = checkpointPath(options.run, options.checkpoint, options.best ? 'best' : 'last');
       const loaded = await loadGenerator(file, { ema: options.ema });
-      const sampleOptions = { seed: options.seed, truncation: options.truncation ?? null };
+      const sampleOptions = { seed: options.seed, truncation: options.truncation ?? null, spectralNorm: options.spectralNorm };
       try {
         const statistics = prepareLoadedGenerator(loaded, request);
         if (statistics.standing) console.error(`standing statistics: ${statistics.standing.steps} passes of batches up to ${statistics.standing.maxBatch} (seed ${statistics.standing.seed})`);
@@ -87,24 +87,24 @@ export function registerSampleCommand(program: Command): void {
           const source = `${latents ? `latents ${options.latents}` : `seed ${options.seed}`}, ${options.labels ? `labels ${options.labels}` : `${numClasses} classes × ${options.columns}`}`;
           if (options.format === 'npy') {
             await writeFileAtomic(out, metrics.encodeNpy(values, shape));
-            console.log(`wrote ${out}: float32 [${shape.join(', ')}] (NHWC, in [-1, 1]) from ${file} (step ${loaded.step}, ${loaded.ema ? 'EMA generator' : 'G'}, ${statistics.mode} BN statistics; ${source})`);
+            console.log(`wrote ${out}: float32 [${shape.join(', ')}] (NHWC, in [-1, 1]) from ${file} (step ${loaded.step}, ${loaded.ema ? 'EMA generator' : 'G'}, ${statistics.mode} BN statistics, spectral norm ${options.spectralNorm ?? 'fixed'}; ${source})`);
           } else {
             await writeFileAtomic(out, encodePng(tileImages(imagesFromNhwc(values, shape), options.columns)));
-            console.log(`wrote ${out}: ${labels.length} images, ${options.columns} per row, from ${file} (step ${loaded.step}, ${loaded.ema ? 'EMA generator' : 'G'}, ${statistics.mode} BN statistics; ${source})`);
+            console.log(`wrote ${out}: ${labels.length} images, ${options.columns} per row, from ${file} (step ${loaded.step}, ${loaded.ema ? 'EMA generator' : 'G'}, ${statistics.mode} BN statistics, spectral norm ${options.spectralNorm ?? 'fixed'}; ${source})`);
           }
         } else if (options.perClass !== undefined) {
           if (!options.out) throw new Error('--per-class needs --out <folder>');
           const { written, folders, byName } = await writePerClassImages(loaded, options.out, options.perClass, sampleOptions);
           const shown = folders.length <= 12 ? folders.join(', ') : `${folders.slice(0, 10).join(', ')}, …`;
           console.log(
-            `wrote ${written} images (${options.perClass} per class, ${loaded.config.data.imgSize}×${loaded.config.data.imgSize}) to ${options.out}/<class>/<n>.png, class folders ${shown}${byName ? '' : ' (class indices: the checkpoint records no class names)'} from ${file} (step ${loaded.step}, ${loaded.ema ? 'EMA generator' : 'G'}, ${statistics.mode} BN statistics)`,
+            `wrote ${written} images (${options.perClass} per class, ${loaded.config.data.imgSize}×${loaded.config.data.imgSize}) to ${options.out}/<class>/<n>.png, class folders ${shown}${byName ? '' : ' (class indices: the checkpoint records no class names)'} from ${file} (step ${loaded.step}, ${loaded.ema ? 'EMA generator' : 'G'}, ${statistics.mode} BN statistics, spectral norm ${options.spectralNorm ?? 'fixed'})`,
           );
         } else {
           if (options.out && !options.out.toLowerCase().endsWith('.png')) throw new Error(`--out: expected a .png file for the grid (PNG is the only format written), received ${options.out}`);
           const out = options.out ?? join(options.run ?? dirname(dirname(file)), 'samples', `sample-seed${options.seed}.png`);
           await mkdir(dirname(out), { recursive: true });
           await writeFileAtomic(out, encodePng(await classGrid(loaded, options.columns, sampleOptions)));
-          console.log(`wrote ${out}: ${loaded.config.data.numClasses} rows (classes) × ${options.columns} from ${file} (step ${loaded.step}, ${loaded.ema ? 'EMA generator' : 'G'}, ${statistics.mode} BN statistics)`);
+          console.log(`wrote ${out}: ${loaded.config.data.numClasses} rows (classes) × ${options.columns} from ${file} (step ${loaded.step}, ${loaded.ema ? 'EMA generator' : 'G'}, ${statistics.mode} BN statistics, spectral norm ${options.spectralNorm ?? 'fixed'})`);
         }
       } finally {
         disposeLoaded(loaded);

@@ -62,6 +62,11 @@ export interface EvaluateOptions {
   split?: data.SplitName;
   /** Generated samples (default: as many as reference images, StudioGAN's protocol). Generator only. */
   numSamples?: number;
+  /**
+   * Spectral norm while generating: 'fixed' (default: the stored u, v) or 'iterate' (StudioGAN's sampling, one
+   * power iteration per forward pass). Generator only; recorded in `protocol.spectralNorm`.
+   */
+  spectralNorm?: 'iterate' | 'fixed';
   /** Default: mnist-judge for an MNIST reference, else inception-v3-fid. */
   extractor?: ExtractorName;
   /** pytorch-fid's pt_inception-2015-12-05-6726825d.pth, for inception-v3-fid (default: @reacgan/metrics' cache folder). */
@@ -129,6 +134,8 @@ export interface EvaluationResult {
     /** Requested metrics that were not computed, with the reason. */
     skipped: Partial<Record<EvaluationMetric, string>>;
     batchNormStatistics: 'running' | 'batch' | 'standing' | null;
+    /** Spectral norm while generating: 'fixed' (stored u, v) or 'iterate' (StudioGAN's sampling); null for a folder of images. */
+    spectralNorm: 'iterate' | 'fixed' | null;
     /** The standing-statistics pass (null unless batchNormStatistics is 'standing'). */
     standingStatistics: StandingStatisticsRecord | null;
     truncation: number | null;
@@ -194,6 +201,9 @@ function validateOptions(options: EvaluateOptions): void {
   if (prdc.maxSamples !== undefined && (!Number.isInteger(prdc.maxSamples) || prdc.maxSamples < 2)) throw new Error(`--prdc-samples: expected an integer ≥ 2, received ${String(prdc.maxSamples)}`);
   if (options.numSamples !== undefined && (!Number.isInteger(options.numSamples) || options.numSamples < 2)) {
     throw new Error(`--num-samples: expected an integer ≥ 2, received ${String(options.numSamples)}`);
+  }
+  if (options.spectralNorm !== undefined && options.spectralNorm !== 'iterate' && options.spectralNorm !== 'fixed') {
+    throw new Error(`--spectral-norm: expected 'iterate' or 'fixed', received ${String(options.spectralNorm)}`);
   }
   if (options.metrics !== undefined && options.metrics !== 'all') {
     for (const m of options.metrics) if (!(EVALUATION_METRICS as readonly string[]).includes(m)) throw new Error(`--metrics: expected a subset of ${EVALUATION_METRICS.join(', ')}, received '${String(m)}'`);
@@ -278,7 +288,7 @@ export async function evaluateGenerator(loaded: LoadedGenerator, options: Evalua
   async function* batches(): AsyncGenerator<GeneratedBatch> {
     for (let start = 0; start < numGenerated; start += batchSize) {
       const y = labels.slice(start, Math.min(numGenerated, start + batchSize));
-      yield { images: sampleLoaded(loaded, y, { seed: Number(rng.nextUint32()), truncation: options.truncation ?? null, batchNormStatistics: generateMode }), labels: y };
+      yield { images: sampleLoaded(loaded, y, { seed: Number(rng.nextUint32()), truncation: options.truncation ?? null, batchNormStatistics: generateMode, spectralNorm: options.spectralNorm }), labels: y };
     }
   }
   const warnings: string[] = [];
@@ -290,6 +300,7 @@ export async function evaluateGenerator(loaded: LoadedGenerator, options: Evalua
     generated: { source: 'generator' },
     labelsText: 'balanced (class k for samples k·n/C … (k+1)·n/C − 1)',
     batchNormStatistics: statistics.mode,
+    spectralNorm: options.spectralNorm ?? 'fixed',
     standingStatistics: statistics.standing ? standingStatisticsRecord(statistics.standing) : null,
     truncation: options.truncation ?? null,
     seed: options.seed ?? 0,
@@ -351,6 +362,7 @@ export async function evaluateImages(folder: string, options: EvaluateOptions = 
     generated: { source: 'images', folder: root, count: images.count, labelled, classNames: labelled ? [...images.classNames] : null },
     labelsText: labelled ? 'from the class subfolders, matched to the reference classes by name' : 'none (images directly in the folder)',
     batchNormStatistics: null,
+    spectralNorm: null,
     standingStatistics: null,
     truncation: null,
     seed: null,
@@ -365,6 +377,7 @@ interface SetsInfo {
   generated: EvaluationResult['generated'];
   labelsText: string;
   batchNormStatistics: EvaluationResult['protocol']['batchNormStatistics'];
+  spectralNorm: EvaluationResult['protocol']['spectralNorm'];
   standingStatistics: StandingStatisticsRecord | null;
   truncation: number | null;
   seed: number | null;
@@ -498,6 +511,7 @@ async function evaluateSets(reference: ReferenceSet, generated: AsyncIterable<Ge
         metrics: selected,
         skipped,
         batchNormStatistics: info.batchNormStatistics,
+        spectralNorm: info.spectralNorm,
         standingStatistics: info.standingStatistics,
         truncation: info.truncation,
         seed: info.seed,

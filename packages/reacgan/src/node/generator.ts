@@ -88,6 +88,11 @@ export interface SampleOptions {
   batchNormStatistics?: 'running' | 'batch';
   /** The latents z, row-major [labels.length, zDim], instead of drawing them from `seed` (see {@link latentsFromNpy}). */
   latents?: Float32Array;
+  /**
+   * Spectral norm while generating: 'fixed' (default: stored u, v; sampling changes nothing) or 'iterate'
+   * (StudioGAN's sampling: one power iteration per forward pass, updating the loaded generator's u, v).
+   */
+  spectralNorm?: 'iterate' | 'fixed';
 }
 
 /**
@@ -106,6 +111,7 @@ export function sampleLoaded(loaded: LoadedGenerator, labels: Int32Array, option
     truncation: options.truncation,
     batchNormStatistics,
     latents: options.latents,
+    spectralNorm: options.spectralNorm,
   });
 }
 
