@@ -4,7 +4,8 @@
 # CUDA). Run from the repository root, with the bundle carried along:
 #   bash scripts/gpu/run.sh            # results in $OUT (default ./gpu-results), at most 8 files
 # It runs, each part under its own time limit (45 + 45 + 240 + 180 s: under the device tool's 10 minutes with the
-# machine's start), going on when one fails:
+# machine's start; SIGTERM, then SIGKILL 10-30 s later: `train` stops at a step boundary and writes a checkpoint,
+# and a local try on the software adapter took 75 min to get there), going on when one fails:
 #   1. `reacgan backend --backend webgpu --json` (the adapter: vendor, architecture, hardware or software)
 #   2. the cifar10/reacgan training step on webgpu at batch 64 and 128 (ms/step, median of 12 after 3 warm-up
 #      steps), and the same step in PyTorch on CUDA (bench/python/torch_step.py) and on the CPU
@@ -59,12 +60,12 @@ cd "$B" || exit 1
 
 # ---- 1. backend report
 say "1/3 backend report"
-timeout 45 "$node" reacgan.mjs backend --backend "$backend" --json >"$OUT/backend.json" 2>>"$log" || say "backend report failed (see run.log)"
-timeout 45 "$node" reacgan.mjs backend --backend "$backend" 2>>"$log" | tee -a "$log" >&2
+timeout -k 10 45 "$node" reacgan.mjs backend --backend "$backend" --json >"$OUT/backend.json" 2>>"$log" || say "backend report failed (see run.log)"
+timeout -k 10 45 "$node" reacgan.mjs backend --backend "$backend" 2>>"$log" | tee -a "$log" >&2
 
 # ---- 2. the CIFAR-10 step, ours and PyTorch
 say "2/3 cifar10/reacgan step"
-timeout "${REACGAN_GPU_STEP_LIMIT:-240}" "$node" gpu-bench.mjs --out "$OUT" --backend "$backend" \
+timeout -k 20 "${REACGAN_GPU_STEP_LIMIT:-240}" "$node" gpu-bench.mjs --out "$OUT" --backend "$backend" \
   --batch-sizes "${REACGAN_GPU_BATCH_SIZES:-64,128}" --warmup "${REACGAN_GPU_WARMUP:-3}" --reps "${REACGAN_GPU_REPS:-12}" \
   --cpu-reps "${REACGAN_GPU_CPU_REPS:-5}" --torch-devices "${REACGAN_GPU_TORCH_DEVICES:-cuda,cpu}" \
   --python "$python" --torch-script "$B/python/bench/python/torch_step.py" 2>>"$log" || say "step measurement failed or timed out (see run.log)"
@@ -74,7 +75,7 @@ say "3/3 MNIST main job"
 run="$work/mnist-run"
 rm -rf "$run"
 start=$(date +%s)
-REACGAN_CACHE_DIR="$work/cache" timeout "${REACGAN_GPU_MNIST_LIMIT:-180}" "$node" reacgan.mjs train --backend "$backend" --steps "${REACGAN_GPU_MNIST_STEPS:-200}" \
+REACGAN_CACHE_DIR="$work/cache" timeout -k 30 "${REACGAN_GPU_MNIST_LIMIT:-180}" "$node" reacgan.mjs train --backend "$backend" --steps "${REACGAN_GPU_MNIST_STEPS:-200}" \
   --out "$run" --no-progress >>"$log" 2>&1 || say "MNIST main job failed or timed out (see run.log)"
 say "MNIST main job: $(( $(date +%s) - start )) s wall"
 for f in report.md metrics.jsonl grid.png; do [[ -f "$run/$f" ]] && cp "$run/$f" "$OUT/mnist-$f"; done
