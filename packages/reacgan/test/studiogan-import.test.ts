@@ -232,6 +232,7 @@ describe.skipIf(!names.length)('import errors: every problem by name, nothing wr
     await expect(importStudioganCheckpoint({ config, checkpoint: join(folder, 'model=D-current-weights-step=1.pth'), out: join(dir, 'x3') })).rejects.toThrow(/a discriminator file holds no generator/);
     await expect(importStudioganCheckpoint({ config, checkpoint: join(dir, 'nope'), out: join(dir, 'x4') })).rejects.toThrow(/no such file or folder/);
     await expect(importStudioganCheckpoint({ config, checkpoint: folder, out: FIXTURES })).rejects.toThrow(/--out: expected a new or empty folder/);
+    await expect(importStudioganCheckpoint({ config, checkpoint: folder, out: config })).rejects.toThrow(/--out: expected a new or empty folder, received .*, which is a file/);
     expect(existsSync(join(dir, 'x1')) || existsSync(join(dir, 'x2')) || existsSync(join(dir, 'x3'))).toBe(false);
   });
 

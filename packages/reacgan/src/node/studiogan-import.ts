@@ -485,7 +485,11 @@ function hyperparameterWarnings(network: 'G' | 'D', summary: OptimizerSummary, c
 export async function importStudioganCheckpoint(options: ImportStudioganOptions): Promise<ImportStudioganResult> {
   const log = options.log ?? (() => undefined);
   const out = resolve(options.out);
-  const existing = await readdir(out).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? null : Promise.reject(error)));
+  const existing = await readdir(out).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return null;
+    if (error.code === 'ENOTDIR') throw new Error(`--out: expected a new or empty folder, received ${options.out}, which is a file`);
+    return Promise.reject(error);
+  });
   if (existing && existing.length) throw new Error(`--out: expected a new or empty folder, received ${options.out}, which holds ${existing.slice(0, 3).join(', ')}${existing.length > 3 ? ', …' : ''}`);
 
   // ---- config (before the files: apply_g_ema decides which files are needed)
