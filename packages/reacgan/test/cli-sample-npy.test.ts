@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as metrics from '@reacgan/metrics';
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { buildProgram } from '../src/cli/program.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './cli.js';
 import { saveCheckpoint } from '../src/node/checkpoint.js';
 import { disposeLoaded, loadGenerator } from '../src/node/generator.js';
 import { Trainer } from '../src/train/trainer.js';
@@ -17,18 +17,7 @@ let dir: string;
 let checkpoint: string;
 const N = 5;
 
-async function cli(args: string[]): Promise<string> {
-  const lines: string[] = [];
-  const spy = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')));
-  const err = vi.spyOn(console, 'error').mockImplementation(() => undefined);
-  try {
-    await buildProgram().exitOverride().parseAsync(['node', 'reacgan', ...args, '--backend', 'cpu']);
-  } finally {
-    spy.mockRestore();
-    err.mockRestore();
-  }
-  return lines.join('\n');
-}
+const cli = async (args: string[]): Promise<string> => (await runCli([...args, '--backend', 'cpu'])).out;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'reacgan-sample-npy-'));

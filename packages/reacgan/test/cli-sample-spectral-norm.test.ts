@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import * as metrics from '@reacgan/metrics';
 import * as models from '@reacgan/models';
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram } from '../src/cli/program.js';
+import { runCli } from './cli.js';
 import { saveCheckpoint } from '../src/node/checkpoint.js';
 import { disposeLoaded, loadGenerator } from '../src/node/generator.js';
 import { Trainer } from '../src/train/trainer.js';
@@ -22,18 +23,7 @@ const zDim = config.model.zDim;
 const z = Float32Array.from({ length: N * zDim }, (_, i) => Math.sin(i * 1.3));
 const y = Int32Array.of(0, 1, 2, 3);
 
-async function cli(args: string[]): Promise<string> {
-  const lines: string[] = [];
-  const spy = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')));
-  const err = vi.spyOn(console, 'error').mockImplementation(() => undefined);
-  try {
-    await buildProgram().exitOverride().parseAsync(['node', 'reacgan', ...args, '--backend', 'cpu']);
-  } finally {
-    spy.mockRestore();
-    err.mockRestore();
-  }
-  return lines.join('\n');
-}
+const cli = async (args: string[]): Promise<string> => (await runCli([...args, '--backend', 'cpu'])).out;
 
 async function sample(extra: string[], name: string): Promise<{ line: string; x: Float32Array }> {
   const out = join(dir, name);

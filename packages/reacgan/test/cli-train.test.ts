@@ -7,7 +7,7 @@ import * as dataNode from '@reacgan/data/node';
 import { loadNativeBackend, nativeInstalled } from '@reacgan/testkit';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { buildProgram } from '../src/cli/program.js';
+import { runCli } from './cli.js';
 import { MNIST_JUDGE } from '../src/eval/judge-classifier.js';
 import { loadOrTrainJudgeClassifier } from '../src/node/cache.js';
 import { loadCheckpoint } from '../src/node/checkpoint.js';
@@ -21,18 +21,7 @@ let dir: string;
 let cache: string;
 const savedCacheEnv = process.env.REACGAN_CACHE_DIR;
 
-async function cli(args: string[]): Promise<string> {
-  const lines: string[] = [];
-  const spy = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')));
-  const err = vi.spyOn(console, 'error').mockImplementation(() => undefined);
-  try {
-    await buildProgram().exitOverride().parseAsync(['node', 'reacgan', ...args]);
-  } finally {
-    spy.mockRestore();
-    err.mockRestore();
-  }
-  return lines.join('\n');
-}
+const cli = async (args: string[]): Promise<string> => (await runCli(args)).out;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'reacgan-cli-train-'));

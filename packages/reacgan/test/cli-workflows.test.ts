@@ -10,7 +10,7 @@ import * as dataNode from '@reacgan/data/node';
 import { loadNativeBackend, nativeInstalled } from '@reacgan/testkit';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { buildProgram } from '../src/cli/program.js';
+import { runCli } from './cli.js';
 import { MNIST_JUDGE } from '../src/eval/judge-classifier.js';
 import { loadOrTrainJudgeClassifier } from '../src/node/cache.js';
 import { loadCheckpoint } from '../src/node/checkpoint.js';
@@ -25,22 +25,7 @@ const backend = nativeInstalled() ? 'tensorflow' : 'cpu';
 let dir: string;
 const savedCacheEnv = process.env.REACGAN_CACHE_DIR;
 
-/** Runs the CLI; returns stdout and stderr lines. */
-async function cli(args: string[]): Promise<{ out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const o = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const e = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  const w = vi.spyOn(console, 'warn').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  try {
-    await buildProgram().exitOverride().parseAsync(['node', 'reacgan', ...args]);
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-    w.mockRestore();
-  }
-  return { out: out.join('\n'), err: err.join('\n') };
-}
+const cli = runCli;
 
 /** A PNG of size h×w: class k is a bright block at a class-dependent place on noise (RGB unless grey). */
 function picture(k: number, h: number, w: number, seed: number, grey = false): Buffer {

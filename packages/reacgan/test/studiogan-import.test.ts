@@ -22,8 +22,8 @@ import { readTorchCheckpointFile } from '@reacgan/metrics/node';
 import type * as metrics from '@reacgan/metrics';
 import * as tf from '@tensorflow/tfjs-core';
 import { describeBackends } from '@reacgan/testkit';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { buildProgram } from '../src/cli/program.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './cli.js';
 import { loadCheckpoint } from '../src/node/checkpoint.js';
 import { importStudioganCheckpoint, type StudioganImportRecord } from '../src/node/studiogan-import.js';
 import { Trainer } from '../src/train/trainer.js';
@@ -174,18 +174,7 @@ describeBackends("import of StudioGAN's own .pth files reproduces StudioGAN's ou
   });
 });
 
-async function cli(args: string[]): Promise<string> {
-  const lines: string[] = [];
-  const spy = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')));
-  const err = vi.spyOn(console, 'error').mockImplementation(() => undefined);
-  try {
-    await buildProgram().exitOverride().parseAsync(['node', 'reacgan', ...args, '--backend', 'cpu']);
-  } finally {
-    spy.mockRestore();
-    err.mockRestore();
-  }
-  return lines.join('\n');
-}
+const cli = async (args: string[]): Promise<string> => (await runCli([...args, '--backend', 'cpu'])).out;
 
 describe.skipIf(!names.length)('reacgan import-studiogan, then info --run, sample and export --web on the run directory', () => {
   it("imports master's resnet G_ema (default --which) from the run folder; the other commands take the run", async () => {
