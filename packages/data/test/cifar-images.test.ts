@@ -135,6 +135,20 @@ describe('CIFAR-10 from class folders of images (format images)', () => {
     await expect(loadCifar10({ root: notData, cacheDir: cache })).rejects.toThrow(/holds neither CIFAR-10 record files nor image folders/);
   });
 
+  it('a folder with test/ but no train/ (either split asked for): the error lists exactly the missing train/', async () => {
+    const half = path.join(dir, 'half');
+    for (const [cls, name] of CIFAR10_NAMES.entries()) write(path.join(half, 'test', name, '0.png'), encodePng({ width: 32, height: 32, colorType: 2, bitDepth: 8, samples: pixels(cls, 0) }));
+    for (const split of ['train', 'test'] as const) {
+      for (const format of ['auto', 'images'] as const) {
+        const e = await loadCifar10({ root: half, split, format }).catch((error) => error);
+        expect(e).toBeInstanceOf(DatasetError);
+        expect(e.code).toBe('MISSING_FILE');
+        expect(e.problems).toEqual([{ file: path.join(half, 'train'), problem: 'not found' }]);
+        expect(e.message).toMatch(/needs both train\/<class>\/ and test\/<class>\/:\n {2}- .*half\/train: not found$/);
+      }
+    }
+  });
+
   testDatasetConformance('CIFAR-10 images (test split, from the archive)', async () => {
     await ready;
     return loadCifar10({ root: archive, split: 'test', cacheDir: cache });

@@ -218,8 +218,17 @@ async function locate(kind: Kind, options: CifarOptions, split: 'train' | 'test'
     if (await isFile(archive)) return readFromArchive(archive, kind, [f], split);
   }
   if (images) {
-    looked.push(path.join(abs, 'train'), path.join(abs, 'test'));
-    if (await hasImageSplits(abs)) return { format: 'images', where: abs, files: new Map(), images: { root: abs, archive: false } };
+    const splitDirs = ['train', 'test'].map((s) => path.join(abs, s));
+    const present = await Promise.all(splitDirs.map(isDirectory));
+    if (present.every(Boolean)) return { format: 'images', where: abs, files: new Map(), images: { root: abs, archive: false } };
+    // Half of the image-folder layout (or format 'images' asked for): list only the split folders that are not there.
+    if (present.some(Boolean) || format === 'images') {
+      throw new DatasetError('MISSING_FILE', `${label(kind)} (images) in ${abs}: the image-folder layout needs both train/<class>/ and test/<class>/:`, {
+        root: abs,
+        problems: splitDirs.filter((_, i) => !present[i]).map((d) => ({ file: d, problem: 'not found' })),
+      });
+    }
+    looked.push(...splitDirs);
   }
   throw new DatasetError('MISSING_FILE', `${label(kind)}: no ${split} data under ${abs}:`, { root: abs, problems: looked.map((l) => ({ file: l, problem: 'not found' })) });
 }
