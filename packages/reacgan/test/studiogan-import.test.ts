@@ -193,6 +193,12 @@ describe.skipIf(!names.length)('reacgan import-studiogan, then info --run, sampl
     const web = join(dir, 'cli-g.web.safetensors');
     const exported = JSON.parse(await cli(['export', '--web', run, '--out', web, '--json']));
     expect(exported.bytes).toBeGreaterThan(0);
+    // --generator g on a G_ema-only import names the flag, what it expected, what the run has and the way out.
+    await expect(cli(['export', '--web', run, '--generator', 'g', '--out', join(dir, 'cli-g2.web.safetensors')])).rejects.toThrow(
+      /--generator g: expected a checkpoint with the raw generator \(G\.\* tensors\), received one without \(.*last\.safetensors holds G_ema\.\*\) \(an import of StudioGAN's G_ema file: import-studiogan --which G or --which all brings G\); use --generator ema \(or auto\)/,
+    );
+    // --out naming an existing folder is refused by name before anything is written.
+    await expect(cli(['export', '--web', run, '--out', dir])).rejects.toThrow(/--out .*: expected the path of the web generator file to write, received an existing folder/);
     // --which G on a G_ema-only run is refused by sample (no G in the file), naming the flag.
     await expect(cli(['sample', '--run', run, '--out', grid, '--no-ema'])).rejects.toThrow();
   });
@@ -222,7 +228,18 @@ describe.skipIf(!names.length)('import errors: every problem by name, nothing wr
     await expect(importStudioganCheckpoint({ config, checkpoint: join(dir, 'nope'), out: join(dir, 'x4') })).rejects.toThrow(/no such file or folder/);
     await expect(importStudioganCheckpoint({ config, checkpoint: folder, out: FIXTURES })).rejects.toThrow(/--out: expected a new or empty folder/);
     await expect(importStudioganCheckpoint({ config, checkpoint: folder, out: config })).rejects.toThrow(/--out: expected a new or empty folder, received .*, which is a file/);
-    expect(existsSync(join(dir, 'x1')) || existsSync(join(dir, 'x2')) || existsSync(join(dir, 'x3'))).toBe(false);
+    // --checkpoint naming the YAML (or any file that is not torch's zip format): the flag, what it expects, what the file is.
+    await expect(importStudioganCheckpoint({ config, checkpoint: config, out: join(dir, 'x5') })).rejects.toThrow(
+      /^--checkpoint .*config\.yaml: expected a StudioGAN \.pth checkpoint \(a zip archive, as torch\.save >= 1\.6 writes it in StudioGAN's save_model\), received a text file \(\d+ bytes, first line "[^"]+"\)$/,
+    );
+    await expect(importStudioganCheckpoint({ config: join(folder, 'model=G_ema-current-weights-step=1.pth'), checkpoint: folder, out: join(dir, 'x7') })).rejects.toThrow(
+      /^--config .*step=1\.pth: expected the run's StudioGAN YAML config .*, received a zip archive \(a \.pth checkpoint goes to --checkpoint\)$/,
+    );
+    const empty = join(dir, 'model=G_ema-current-weights-step=3.pth');
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(empty, '');
+    await expect(importStudioganCheckpoint({ config, checkpoint: empty, out: join(dir, 'x6') })).rejects.toThrow(/^--checkpoint .*step=3\.pth: expected a StudioGAN \.pth checkpoint .*, received an empty file$/);
+    expect(existsSync(join(dir, 'x1')) || existsSync(join(dir, 'x2')) || existsSync(join(dir, 'x3')) || existsSync(join(dir, 'x5')) || existsSync(join(dir, 'x6'))).toBe(false);
   });
 
   it('a single G_ema file imports alone (default --which from the file) and samples', async () => {

@@ -181,7 +181,7 @@ describe('exportWebGenerator', () => {
     const result = await exportWebGenerator({ checkpoint: file, out: join(dir, 'noema.web.safetensors') });
     expect(result.descriptor.provenance.generator).toBe('G');
     expect(result.descriptor.data.classNames).toEqual(['class 0', 'class 1', 'class 2', 'class 3']);
-    await expect(exportWebGenerator({ checkpoint: file, generator: 'ema' })).rejects.toThrow(/no EMA generator \(G_ema\.\*\).*--generator g/);
+    await expect(exportWebGenerator({ checkpoint: file, generator: 'ema' })).rejects.toThrow(/--generator ema: expected a checkpoint with the EMA generator \(G_ema\.\* tensors\), received one without \(.* holds G\.\*, D\.\*; model\.applyGEma is false\); use --generator g/);
   });
 
   it('bakes standing statistics into the running statistics when the run evaluates with them', async () => {
@@ -209,9 +209,9 @@ describe('exportWebGenerator', () => {
   });
 
   it('rejects bad input with messages naming what was expected', async () => {
-    await expect(exportWebGenerator({ checkpoint: join(dir, 'missing.safetensors') })).rejects.toThrow(/missing\.safetensors: no such file/);
+    await expect(exportWebGenerator({ checkpoint: join(dir, 'missing.safetensors') })).rejects.toThrow(/--web .*missing\.safetensors: expected a checkpoint file, a run's checkpoints\/ folder or a run folder, received a path that does not exist/);
     await expect(exportWebGenerator({ checkpoint: join(dir, 'ema.web.safetensors') })).rejects.toThrow(/not a reacgan training checkpoint/);
-    await expect(exportWebGenerator({ checkpoint: trained.file, classNames: ['a', 'b'] })).rejects.toThrow(/classNames must hold 4 names \(data\.numClasses\), received 2/);
+    await expect(exportWebGenerator({ checkpoint: trained.file, classNames: ['a', 'b'] })).rejects.toThrow(/--class-names \(classNames\): expected 4 names \(the checkpoint's data\.numClasses\), received 2 \(a, b\)/);
     await mkdir(join(dir, 'empty'), { recursive: true });
     await expect(exportWebGenerator({ checkpoint: join(dir, 'empty') })).rejects.toThrow(/a folder without a checkpoint \(looked for best\.safetensors, last\.safetensors/);
     const truncated = join(dir, 'truncated.safetensors');

@@ -4,13 +4,14 @@
  * `web-format.ts`, which also holds the browser-safe reader). Node only (reads the checkpoint from disk).
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import * as data from '@reacgan/data';
 import { FASHION_MNIST_CLASSES, MNIST_CLASSES } from '@reacgan/data/node';
 import * as models from '@reacgan/models';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadCheckpoint } from '../node/checkpoint.js';
+import { writeFileAtomic } from '../node/fs-atomic.js';
 import { applyStandingStatisticsInPlace, resolveGenerationStatistics } from '../train/standing.js';
 import { version as reacganVersion } from '../version.js';
 import {
@@ -73,7 +74,7 @@ export async function resolveCheckpointPath(path: string): Promise<string> {
   try {
     info = await stat(absolute);
   } catch {
-    throw new Error(`checkpoint ${path}: no such file or folder`);
+    throw new Error(`--web ${path}: expected a checkpoint file, a run's checkpoints/ folder or a run folder, received a path that does not exist`);
   }
   if (info.isFile()) return absolute;
   const candidates = [join(absolute, 'best.safetensors'), join(absolute, 'last.safetensors'), join(absolute, 'checkpoints', 'best.safetensors'), join(absolute, 'checkpoints', 'last.safetensors')];
@@ -84,7 +85,7 @@ export async function resolveCheckpointPath(path: string): Promise<string> {
       // try the next one
     }
   }
-  throw new Error(`checkpoint ${path}: a folder without a checkpoint (looked for ${candidates.map((c) => c.slice(absolute.length + 1)).join(', ')})`);
+  throw new Error(`--web ${path}: expected a checkpoint file, a run's checkpoints/ folder or a run folder, received a folder without a checkpoint (looked for ${candidates.map((c) => c.slice(absolute.length + 1)).join(', ')})`);
 }
 
 /** Default output path: `…/last.safetensors` → `…/last.web.safetensors`. */
@@ -106,20 +107,31 @@ export async function exportWebGenerator(options: ExportWebGeneratorOptions): Pr
   if (!config?.model || !config?.data) throw new Error(`checkpoint ${file}: its state has no resolved config (model and data sections)`);
   const choice = options.generator ?? 'auto';
   if (!['auto', 'ema', 'g'].includes(choice)) throw new Error(`exportWebGenerator: generator must be 'auto', 'ema' or 'g', received ${String(choice)}`);
-  const hasEma = [...tensors.keys()].some((name) => name.startsWith('G_ema.'));
-  if (choice === 'ema' && !hasEma) throw new Error(`checkpoint ${file}: no EMA generator (G_ema.*) in it (model.applyGEma is ${String(config.model.applyGEma)}); use --generator g`);
-  if (choice === 'auto' && !hasEma && config.model.applyGEma) {
-    throw new Error(`checkpoint ${file}: model.applyGEma is true but the checkpoint holds no G_ema.* tensors`);
+  const networks = ['G_ema', 'G', 'D'].filter((n) => [...tensors.keys()].some((name) => name.startsWith(`${n}.`)));
+  const holds = `${file} holds ${networks.length ? networks.map((n) => `${n}.*`).join(', ') : 'no network tensors'}`;
+  const hasEma = networks.includes('G_ema');
+  const hasG = networks.includes('G');
+  if (choice === 'ema' && !hasEma) {
+    throw new Error(`--generator ema: expected a checkpoint with the EMA generator (G_ema.* tensors), received one without (${holds}; model.applyGEma is ${String(config.model.applyGEma)})${hasG ? '; use --generator g' : ''}`);
   }
+  if (choice === 'g' && !hasG) {
+    const imported = info?.reason === 'import' ? ' (an import of StudioGAN\'s G_ema file: import-studiogan --which G or --which all brings G)' : '';
+    throw new Error(`--generator g: expected a checkpoint with the raw generator (G.* tensors), received one without (${holds})${imported}${hasEma ? '; use --generator ema (or auto) for its EMA generator' : ''}`);
+  }
+  if (choice === 'auto' && !hasEma && hasG && config.model.applyGEma) {
+    throw new Error(`--web ${file}: model.applyGEma is true but the checkpoint has no EMA generator (${holds}); pass --generator g to export the raw generator`);
+  }
+  if (!hasEma && !hasG) throw new Error(`--web ${file}: expected a checkpoint with a generator (G_ema.* or G.* tensors), received one without (${holds})`);
   const prefix = choice === 'g' || !hasEma ? 'G.' : 'G_ema.';
   const picked = new Map<string, models.TensorData>();
   for (const [name, t] of tensors) if (name.startsWith(prefix)) picked.set(name.slice(prefix.length), t);
-  if (!picked.size) throw new Error(`checkpoint ${file}: no ${prefix}* tensors`);
 
+  const out = resolve(options.out ?? defaultWebExportPath(file));
+  if ((await stat(out).catch(() => null))?.isDirectory()) throw new Error(`--out ${options.out ?? out}: expected the path of the web generator file to write, received an existing folder (e.g. ${join(options.out ?? out, basename(defaultWebExportPath(file)))})`);
   const { name: datasetName, imgSize, imgChannels, numClasses } = config.data;
   const classNames = options.classNames ?? info?.classNames ?? defaultClassNames(datasetName, numClasses);
   if (classNames.length !== numClasses) {
-    throw new Error(`exportWebGenerator: classNames must hold ${numClasses} names (data.numClasses), received ${classNames.length}`);
+    throw new Error(`--class-names (classNames): expected ${numClasses} names (the checkpoint's data.numClasses), received ${classNames.length} (${classNames.join(', ')})`);
   }
   const generator = models.createGenerator(config.model, { imgSize, imgChannels, numClasses, initialize: false });
   try {
@@ -175,9 +187,8 @@ export async function exportWebGenerator(options: ExportWebGeneratorOptions): Pr
       selfCheck: await computeSelfCheck(generator, batchNormStatistics, { tolerance: options.tolerance }),
     };
     const encoded = await encodeWebGenerator(generator, descriptor);
-    const out = resolve(options.out ?? defaultWebExportPath(file));
     await mkdir(dirname(out), { recursive: true });
-    await writeFile(out, encoded);
+    await writeFileAtomic(out, encoded);
     return {
       out,
       bytes: encoded.length,

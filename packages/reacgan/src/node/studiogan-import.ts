@@ -18,7 +18,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import * as metrics from '@reacgan/metrics';
 import { readTorchCheckpointFile } from '@reacgan/metrics/node';
@@ -171,6 +171,40 @@ async function checkpointFolder(dir: string): Promise<{ dir: string; candidates:
   throw new Error(`--checkpoint ${dir}: no StudioGAN checkpoint in it (expected files named model={G,D,G_ema}-{best,current}-weights-step=N.pth, as StudioGAN's save_model writes them)`);
 }
 
+/** What a file that is not a zip archive looks like, for the error: empty, a legacy torch.save file, text (its start), or its first bytes. */
+function describeNonZip(head: Uint8Array, size: number): string {
+  if (size === 0) return 'an empty file';
+  if (head[0] === 0x80 && head[1] === 0x02 && head[2] === 0x8a) return 'a legacy torch.save file (torch < 1.6, not a zip archive): re-save it with torch >= 1.6 (torch.save(torch.load(f), f))';
+  const text = Buffer.from(head).toString('utf8').replace(/\ufffd+$/, ''); // a character cut at the 64th byte
+  if (!text.includes('\ufffd') && /^[\t\n\r\x20-\x7e\u00a0-\uffff]*$/.test(text)) {
+    const firstLine = text.split(/\r?\n/).find((line) => line.trim() !== '') ?? '';
+    return `a text file (${size} bytes, first line ${JSON.stringify(firstLine.slice(0, 60))})`;
+  }
+  return `a ${size}-byte file starting with bytes ${Array.from(head.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ')} (a zip archive starts with 50 4b 03 04)`;
+}
+
+/**
+ * Reads a StudioGAN .pth file's pickle without its tensors (torch's zip format). A file that is not a zip archive
+ * (a YAML config, a legacy torch.save file, anything else) is refused naming `--checkpoint` and what the file is.
+ */
+async function readStudioganHead(file: string, given: string): Promise<unknown> {
+  const head = new Uint8Array(64);
+  let size: number;
+  const handle = await open(file, 'r');
+  try {
+    size = (await handle.stat()).size;
+    await handle.read(head, 0, head.length, 0);
+  } finally {
+    await handle.close();
+  }
+  const isZip = head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04;
+  if (!isZip) {
+    const which = resolve(given) === file ? given : `${given} (${basename(file)})`;
+    throw new Error(`--checkpoint ${which}: expected a StudioGAN .pth checkpoint (a zip archive, as torch.save >= 1.6 writes it in StudioGAN's save_model), received ${describeNonZip(head.subarray(0, Math.min(size, head.length)), size)}`);
+  }
+  return readTorchCheckpointFile(file, { tensors: false });
+}
+
 /** Which network a .pth holds, from its top-level keys (for files that do not carry StudioGAN's name). */
 function networkFromKeys(keys: string[]): StudioganNetwork {
   if (keys.includes('run_name') || keys.includes('best_fid')) return 'D';
@@ -203,7 +237,7 @@ async function selectFiles(options: ImportStudioganOptions, applyGEma: boolean):
     const m = FILE_PATTERN.exec(basename(checkpoint));
     if (!m) {
       // A renamed file: import it alone, its network known from its content.
-      const root = await readTorchCheckpointFile(checkpoint, { tensors: false });
+      const root = await readStudioganHead(checkpoint, options.checkpoint);
       const keys = root instanceof Map ? [...root.keys()].map(String) : [];
       const network = networkFromKeys(keys);
       if (network === 'D') throw new Error(`--checkpoint ${options.checkpoint}: a discriminator file (keys ${keys.join(', ')}) holds no generator; pass the G or G_ema file, or the run folder with --which all`);
@@ -278,7 +312,10 @@ async function readConfig(path: string): Promise<{ input: ConfigInput; text: str
   } catch (error) {
     throw new Error(`--config ${path}: cannot read (${(error as Error).message})`);
   }
-  const { input, origins } = parseConfigText(text, path);
+  if (text.startsWith('PK\u0003\u0004')) {
+    throw new Error(`--config ${path}: expected the run's StudioGAN YAML config (e.g. src/configs/CIFAR10/ReACGAN.yaml), received a zip archive (a .pth checkpoint goes to --checkpoint)`);
+  }
+  const { input, origins } = parseConfigText(text, `--config ${path}`);
   return { input, text, origins };
 }
 
@@ -503,7 +540,7 @@ export async function importStudioganCheckpoint(options: ImportStudioganOptions)
   const heads = new Map<StudioganNetwork, { root: unknown; keys: string[]; sd: Map<string, metrics.TorchTensor | metrics.TorchTensorInfo> }>();
   for (const network of order) {
     const file = selection.files.get(network)!;
-    const root = await readTorchCheckpointFile(file, { tensors: false });
+    const root = await readStudioganHead(file, options.checkpoint);
     heads.set(network, { root, keys: isMap(root) ? [...root.keys()].map(String) : [], sd: stateDictOf(root, basename(file)) });
   }
   const warnings: string[] = [];
