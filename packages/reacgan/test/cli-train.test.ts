@@ -174,6 +174,9 @@ describe(`reacgan train → sample → evaluate → resume on MNIST [${backend}]
     expect(running.protocol).toMatchObject({ batchNormStatistics: 'running', standingStatistics: null });
     expect(standing.protocol).toMatchObject({ batchNormStatistics: 'standing', standingStatistics: { steps: 3, maxBatch: 8, seed: 1, momentum: 0.1, randomBatchSize: true, resetFirst: true } });
     expect(standing.metrics.fid).not.toBe(running.metrics.fid); // the images changed with the BN statistics
+    // --out writes the JSON there and the run keeps its own record too (<run>/evaluation-step-<k>.json), as the README says.
+    expect(JSON.parse(await readFile(join(dir, 'eval.json'), 'utf8'))).toEqual(standing);
+    expect(JSON.parse(await readFile(join(run, 'evaluation-step-2.json'), 'utf8'))).toEqual(standing);
     await expect(cli(['evaluate', '--run', run, '--backend', backend, '--metrics', 'is'])).rejects.toThrow(/--metrics is: Inception Score needs the inception-v3-fid extractor/);
     await expect(cli(['evaluate', '--run', run, '--batch-statistics', '--standing-statistics'])).rejects.toThrow(/exclude each other/);
     await expect(cli(['evaluate', '--run', run, '--standing-statistics'])).rejects.toThrow(/run\.standingStep \(null\) and run\.standingMaxBatch \(null\) must both be set/);

@@ -1,4 +1,4 @@
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import * as dataNode from '@reacgan/data/node';
 import { Option, type Command } from 'commander';
 import { initBackend } from '../backend.js';
@@ -89,7 +89,7 @@ export function registerEvaluateCommand(program: Command): void {
     .option('--no-ema', 'evaluate G instead of the EMA generator')
     .option('--no-cache', "recompute the reference statistics instead of using @reacgan/metrics' cache (<cache>/metrics/statistics)")
     .addOption(new Option('--on-bad-file <mode>', "unreadable image files: 'error' lists them and stops, 'skip' leaves them out with a warning").choices(['error', 'skip']))
-    .option('--out <file>', 'also write the JSON here (default <run>/evaluation-step-<k>.json; with --images, printed only)')
+    .option('--out <file>', 'also write the JSON here (a run\'s evaluation is always written to <run>/evaluation-step-<k>.json as well; with --images, printed only unless --out)')
     .addOption(backendOption());
   addGenerationStatisticsOptions(command).action(
     cliAction({ split: '--split', onBadFile: true, root: true, kidSubsetSize: true, inceptionWeights: true }, async (options: EvaluateCliOptions) => {
@@ -109,7 +109,8 @@ export function registerEvaluateCommand(program: Command): void {
         log: (line: string) => console.error(line),
       };
       let result: EvaluationResult;
-      let out = options.out;
+      const out = options.out;
+      let runRecord: string | null = null;
       if (options.images) {
         const given = GENERATOR_ONLY.filter(([key]) => options[key] !== undefined).map(([, flag]) => flag);
         if (!options.ema) given.push('--no-ema');
@@ -127,10 +128,11 @@ export function registerEvaluateCommand(program: Command): void {
         } finally {
           disposeLoaded(loaded);
         }
-        out ??= join(options.run ?? dirname(dirname(file)), `evaluation-step-${loaded.step}.json`);
+        // The run keeps its own record of every evaluation, --out or not.
+        runRecord = join(options.run ?? dirname(dirname(file)), `evaluation-step-${loaded.step}.json`);
       }
       const json = JSON.stringify(result, null, 2);
-      if (out) await writeFileAtomic(out, json + '\n');
+      for (const file of new Set([runRecord && resolve(runRecord), out && resolve(out)])) if (file) await writeFileAtomic(file, json + '\n');
       console.log(json);
     }),
   );
