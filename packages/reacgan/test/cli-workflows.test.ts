@@ -299,6 +299,49 @@ describe(`evaluate a folder of PNGs [${backend}]`, () => {
   });
 });
 
+describe(`the CIFAR-10 judge on a run whose data is an image folder [${backend}]`, () => {
+  /** CIFAR-10's layout with tiny contents: <root>/train/<class>/{0,1}.png, <root>/test/<class>/0.png (32×32 RGB). */
+  async function tinyCifar10(root: string, splits: readonly ('train' | 'test')[] = ['train', 'test']): Promise<void> {
+    for (const [k, name] of data.CIFAR10_CLASSES.entries()) {
+      for (const split of splits) {
+        await mkdir(join(root, split, name), { recursive: true });
+        for (let n = 0; n < (split === 'train' ? 2 : 1); n++) await writeFile(join(root, split, name, `${n}.png`), picture(k % 3, 32, 32, 1000 + 10 * k + n));
+      }
+    }
+  }
+  const trainArgs = (out: string) => ['train', '--dataset', 'folder', '--root', join(dir, 'shapes'), '--steps', '2', '--batch-size', '4', '--out', out, '--no-progress', '--backend', backend, '--eval-extractor', 'cifar10-judge', ...small];
+
+  it('needs CIFAR-10 only to train the judge: refused by --judge-data naming what is missing, then trained from --judge-data once, then used from the cache with no data', async () => {
+    // Not cached, no --judge-data, the run's data is a folder, nothing in the dataset cache: refused, nothing written.
+    const refused = join(dir, 'run-cifar-judge-refused');
+    await expect(cli(trainArgs(refused))).rejects.toThrow(
+      /^--judge-data: cifar10-judge is not in the cache yet \(.*cifar10-classifier-[0-9a-f]+\.safetensors\); it trains once .* so it needs CIFAR-10\. Expected CIFAR-10 in any form: .*; received none \(no --judge-data, the run's data is not CIFAR-10, and no archive in the dataset cache .*\)\n {2}- .*cifar-10-binary\.tar\.gz: missing/,
+    );
+    expect(existsSync(refused)).toBe(false);
+    // --judge-data naming a half CIFAR-10 (test/ only): the message says which flag and exactly what is missing.
+    const half = join(dir, 'cifar-half');
+    await tinyCifar10(half, ['test']);
+    await expect(cli([...trainArgs(refused), '--judge-data', half])).rejects.toThrow(new RegExp(`received ${half} \\(--judge-data\\)\\n  - ${join(half, 'train')}: not found$`));
+    expect(existsSync(refused)).toBe(false);
+    // evaluate --judge-data <CIFAR-10>: the judge trains on it once (here a tiny stand-in: the wiring, not the judge) and is cached.
+    const cifar = join(dir, 'cifar-tiny');
+    await tinyCifar10(cifar);
+    const { out, err } = await cli(['evaluate', '--images', join(dir, 'shapes'), '--dataset', 'folder', '--root', join(dir, 'shapes'), '--extractor', 'cifar10-judge', '--judge-data', cifar, '--metrics', 'fid', '--backend', backend]);
+    expect(err).toMatch(/judge classifier: training reacgan-cifar10-classifier on cifar10:train \(20 images/);
+    expect(JSON.parse(out).protocol.extractor).toMatch(/^reacgan-cifar10-judge-/);
+    // The bug this guards: train --eval-extractor cifar10-judge on a folder run, judge cached, no CIFAR-10 anywhere.
+    const run = join(dir, 'run-cifar-judge');
+    const trained = await cli(trainArgs(run));
+    expect(trained.err).toMatch(/judge classifier: cached/);
+    expect(trained.err).toMatch(/evaluation during training: reacgan-cifar10-judge-[0-9a-f]+ against folder:/);
+    const config = JSON.parse(await readFile(join(run, 'config.json'), 'utf8'));
+    expect(config.evaluation).toMatchObject({ extractor: expect.stringMatching(/^reacgan-cifar10-judge-/), judgeData: null });
+    // evaluate --run with the judge's extractor: no data either.
+    const evaluated = JSON.parse((await cli(['evaluate', '--run', run, '--extractor', 'cifar10-judge', '--num-samples', '12', '--metrics', 'fid', '--backend', backend])).out);
+    expect(Number.isFinite(evaluated.metrics.fid)).toBe(true);
+  });
+});
+
 describe('refusals and messages', () => {
   it('a refused train leaves no run folder (ReACGAN-ADA.yaml, a config error); info warns about what train refuses', async () => {
     const ada = new URL('./__fixtures__/studiogan-v0.3.0/CIFAR10_ReACGAN-ADA.yaml', import.meta.url).pathname;

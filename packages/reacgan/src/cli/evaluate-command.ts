@@ -24,6 +24,7 @@ interface EvaluateCliOptions extends GenerationStatisticsCliOptions {
   extractor?: ExtractorName;
   inceptionWeights?: string;
   allowUnverifiedWeights?: boolean;
+  judgeData?: string;
   quantize?: 'none' | 'uint8';
   seed?: number;
   truncation?: number;
@@ -73,6 +74,7 @@ export function registerEvaluateCommand(program: Command): void {
     .option('--num-samples <n>', 'generated samples (default: the reference split size)', intArg('--num-samples'))
     .addOption(new Option('--extractor <name>', 'feature extractor (default mnist-judge for an MNIST reference, cifar10-judge for CIFAR-10, else inception-v3-fid)').choices(['mnist-judge', 'cifar10-judge', 'inception-v3-fid']))
     .option('--inception-weights <file>', `pytorch-fid's pt_inception-2015-12-05-6726825d.pth for inception-v3-fid (from ${FID_INCEPTION_WEIGHTS_URL}; default: that file in the cache folder)`)
+    .option('--judge-data <path>', "CIFAR-10 for the cifar10-judge, read only when that judge is not cached yet (it trains once on the training split; a cached judge needs no data): the official .tar.gz or its folder, or train/<class>/ + test/<class>/ image folders or an archive of them (default: the reference when it is CIFAR-10, else the dataset cache, $REACGAN_DATA_DIR)")
     .option('--allow-unverified-weights', "accept an --inception-weights file that is not pytorch-fid's (its SHA-256 goes into the output; FIDs not comparable with published ones)")
     .addOption(new Option('--quantize <mode>', 'quantise images to uint8 before the extractor (StudioGAN >= 2022) or not (v0.3.0)').choices(['none', 'uint8']).default('none'))
     .option(
@@ -100,6 +102,7 @@ export function registerEvaluateCommand(program: Command): void {
         extractor: options.extractor,
         inceptionWeights: options.inceptionWeights,
         allowUnverifiedWeights: options.allowUnverifiedWeights,
+        judgeData: options.judgeData,
         quantize: options.quantize,
         metrics: options.metrics,
         kid: { subsets: options.kidSubsets, subsetSize: options.kidSubsetSize },

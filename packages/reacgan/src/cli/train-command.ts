@@ -23,6 +23,7 @@ export interface TrainOptions extends ConfigCliOptions {
   evalSplit?: 'train' | 'test' | 'valid' | 'val';
   inceptionWeights?: string;
   allowUnverifiedWeights?: boolean;
+  judgeData?: string;
 }
 
 /** Exit codes of the shell convention, 128 + signal number. */
@@ -131,6 +132,7 @@ export function registerTrainCommand(program: Command): void {
     .addOption(new Option('--eval-split <split>', 'reference split of those evaluations (default: test for MNIST/CIFAR, valid for folders with split subfolders, else the whole folder)').choices(['train', 'test', 'valid', 'val']))
     .option('--inception-weights <file>', `pytorch-fid's pt_inception-2015-12-05-6726825d.pth for --eval-extractor inception-v3-fid (from ${FID_INCEPTION_WEIGHTS_URL})`)
     .option('--allow-unverified-weights', "accept an --inception-weights file that is not pytorch-fid's (its SHA-256 is recorded)")
+    .option('--judge-data <path>', "CIFAR-10 for the cifar10-judge, read only when that judge is not cached yet (it trains once on the training split; a cached judge needs no data): the official .tar.gz or its folder, or train/<class>/ + test/<class>/ image folders or an archive of them (default: the run's data when it is CIFAR-10, else the dataset cache, $REACGAN_DATA_DIR)")
     .option('--no-progress', 'no progress bar')
     .option('--no-judge', 'no evaluations during training (no class accuracy / FID, no checkpoints/best)');
   addConfigOptions(command).action(
@@ -192,6 +194,7 @@ export function registerTrainCommand(program: Command): void {
             ...(options.evalSplit ? { split: options.evalSplit } : {}),
             ...(options.inceptionWeights ? { inceptionWeights: resolvePath(options.inceptionWeights) } : {}),
             ...(options.allowUnverifiedWeights ? { allowUnverifiedWeights: true } : {}),
+            ...(options.judgeData ? { judgeData: resolvePath(options.judgeData) } : {}),
           },
           log,
           command: process.argv.slice(1),

@@ -42,14 +42,15 @@ export function judgeCachePath(definition: JudgeDefinition, dir: string = cacheD
 
 /**
  * A judge classifier (see `JUDGES`): loaded from the cache ({@link judgeCachePath}) or trained on `train` (the
- * dataset's training split, opened only then) and written there atomically with its test accuracy on `test`,
- * the training seconds and what it was trained on. The hash covers the whole definition, so a changed
- * architecture or recipe never reuses old weights.
+ * dataset's training split, opened only then) and written there atomically with its test accuracy on `test`
+ * (the test split, or a function opening it: then opened only when training), the training seconds and what it
+ * was trained on. The hash covers the whole definition, so a changed architecture or recipe never reuses old
+ * weights. A cached judge needs neither split.
  */
 export async function loadOrTrainJudgeClassifier(
   definition: JudgeDefinition,
   train: () => Promise<LabeledImages & { name?: string; source?: string }>,
-  test: LabeledImages,
+  test: LabeledImages | (() => Promise<LabeledImages>),
   options: {
     dir?: string;
     log?: (line: string) => void;
@@ -88,9 +89,10 @@ export async function loadOrTrainJudgeClassifier(
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') options.log?.(`judge classifier: cache entry unusable (${(error as Error).message}); retraining`);
   }
   const data = await train();
+  const testSplit = typeof test === 'function' ? await test() : test;
   options.log?.(`judge classifier: training ${definition.name} on ${data.name ?? 'the training split'} (${data.count} images, ${options.trainOptions?.epochs ?? definition.epochs} epochs, first run only)`);
   const t0 = performance.now();
-  const classifier = await trainJudgeClassifier(definition, data, test, { ...options.trainOptions, onProgress: options.onProgress });
+  const classifier = await trainJudgeClassifier(definition, data, testSplit, { ...options.trainOptions, onProgress: options.onProgress });
   const trainSeconds = (performance.now() - t0) / 1000;
   const tensors = new Map<string, tf.Tensor>([...classifier.weights, ...classifier.statistics()]);
   const record = {

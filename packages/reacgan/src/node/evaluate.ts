@@ -73,6 +73,11 @@ export interface EvaluateOptions {
   inceptionWeights?: string;
   /** Use an Inception weights file that is not pytorch-fid's (hash recorded). */
   allowUnverifiedWeights?: boolean;
+  /**
+   * CIFAR-10 for the `cifar10-judge`, read only when the judge is not cached yet (to train it); default: the
+   * reference's root when the reference is CIFAR-10, else @reacgan/data's dataset cache (`$REACGAN_DATA_DIR`).
+   */
+  judgeData?: string;
   /** 'uint8' quantises images before the extractor (StudioGAN ≥ 2022); default 'none' (v0.3.0). */
   quantize?: 'none' | 'uint8';
   /**
@@ -398,7 +403,12 @@ async function evaluateSets(reference: ReferenceSet, generated: AsyncIterable<Ge
     allowUnverifiedWeights: options.allowUnverifiedWeights,
     quantize: options.quantize,
     log: options.log,
-    judgeDataRoot: reference.kind === 'cifar10' ? (reference.root ?? undefined) : undefined,
+    // The judge's own data (to train it when it is not cached): --judge-data, else the reference when it is CIFAR-10.
+    ...(options.judgeData
+      ? { judgeDataRoot: options.judgeData, judgeDataFrom: '--judge-data' }
+      : reference.kind === 'cifar10' && reference.root
+        ? { judgeDataRoot: reference.root, judgeDataFrom: 'the reference CIFAR-10 (--root)' }
+        : {}),
   });
   try {
     const real = await referenceFeatures(evaluator, reference, { perClass: want('ifid'), keepFeatures, cache: options.cache === false ? null : undefined, batchSize: options.batchSize, log });

