@@ -64,12 +64,14 @@ export {
   conv2dBiasRelu,
   conv2dFilterGradient,
   matMulFilterGradientApplies,
+  matMulFilterGradientMode,
   nativeBatchNormTrain,
   nativeKernelsActive,
   relu,
   setMatMulFilterGradient,
   setNativeKernels,
   withoutNativeKernels,
+  type MatMulFilterGradientMode,
 } from './layers/native.js';
 export { installHigherOrderGradients } from './layers/higher-order.js';
 export { WASM_BACKEND, WASM_KERNEL_FIXES, installWasmKernelFixes, installedWasmKernelFixes, uninstallWasmKernelFixes } from './layers/wasm-fixes.js';

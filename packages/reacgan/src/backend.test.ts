@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { installedWasmKernelFixes, uninstallWasmKernelFixes } from '@reacgan/models';
+import { installedWasmKernelFixes, matMulFilterGradientMode, uninstallWasmKernelFixes } from '@reacgan/models';
 import { nativeInstalled } from '@reacgan/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type BackendReport, formatBackendReport, initBackend, parseBackendChoice } from './backend.js';
@@ -34,6 +35,15 @@ describe('initBackend', () => {
       expect(report.package).toBe('@tensorflow/tfjs-node');
       expect(report.tensorflowVersion).toMatch(/^2\.\d+\.\d+/);
       expect(report.threads).toBeGreaterThanOrEqual(1);
+      // The MatMul filter gradient follows the CPU: 1×1 kernels only where AVX-512 makes oneDNN's own faster.
+      let avx512 = false;
+      try {
+        avx512 = /^flags\s*:.*\bavx512f\b/m.test(readFileSync('/proc/cpuinfo', 'utf8'));
+      } catch {
+        // not Linux: no AVX-512 detection, the default mode
+      }
+      expect(report.matMulFilterGradient).toBe(avx512 ? 'pointwise' : true);
+      expect(matMulFilterGradientMode()).toBe(report.matMulFilterGradient);
     } else {
       expect(['wasm', 'cpu']).toContain(report.backend);
     }

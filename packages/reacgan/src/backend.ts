@@ -1,4 +1,4 @@
-import { installWasmKernelFixes } from '@reacgan/models';
+import { installWasmKernelFixes, setMatMulFilterGradient, type MatMulFilterGradientMode } from '@reacgan/models';
 import * as tf from '@tensorflow/tfjs-core';
 import { formatAdapter, mayHaveGpu, setupNodeWebGpu, type WebGpuAdapterReport } from './webgpu-node.js';
 
@@ -67,6 +67,12 @@ export interface BackendReport {
   fixes: string[];
   /** The WebGPU adapter (vendor, architecture, software or hardware, limits) when the backend is webgpu in Node. */
   adapter?: WebGpuAdapterReport;
+  /**
+   * On the native backend: where `@reacgan/models` computes convolution filter gradients as MatMuls
+   * (`setMatMulFilterGradient`): `'pointwise'` (1×1 kernels only) on CPUs with AVX-512 (read from /proc/cpuinfo),
+   * where oneDNN's own filter gradient is faster for larger kernels; `true` elsewhere (docs/performance.md).
+   */
+  matMulFilterGradient?: MatMulFilterGradientMode;
 }
 
 export interface InitBackendOptions {
@@ -251,18 +257,31 @@ async function tryChoice(choice: Exclude<BackendChoice, 'auto'>, options: InitBa
   }
   let threads = 1;
   let tensorflowVersion: string | undefined;
+  let matMulFilterGradient: MatMulFilterGradientMode | undefined;
   if (name === 'tensorflow') {
     const binding = (tf.backend() as unknown as { binding?: { TF_Version?: string } }).binding;
     tensorflowVersion = binding?.TF_Version;
     const configured = Number(env().TF_NUM_INTRAOP_THREADS);
     threads = Number.isFinite(configured) && configured > 0 ? configured : await hardwareThreads();
+    matMulFilterGradient = (await cpuHasAvx512()) ? 'pointwise' : true;
+    setMatMulFilterGradient(matMulFilterGradient);
   } else if (name === 'wasm' && typeof module.getThreadsCount === 'function') {
     threads = (module.getThreadsCount as () => number)();
   }
   return {
     attempt: { choice, package: pkg, outcome: 'ok' },
-    report: { backend: name, choice, package: pkg, threads, tensorflowVersion, tfjsVersion: tf.version_core, fixes, ...(adapter ? { adapter } : {}) },
+    report: { backend: name, choice, package: pkg, threads, tensorflowVersion, tfjsVersion: tf.version_core, fixes, ...(adapter ? { adapter } : {}), ...(matMulFilterGradient !== undefined ? { matMulFilterGradient } : {}) },
   };
+}
+
+/** Whether the CPU has AVX-512 (the avx512f flag in Linux's /proc/cpuinfo); false where that cannot be read. */
+async function cpuHasAvx512(): Promise<boolean> {
+  try {
+    const fs = (await importPackage('node:fs')) as { readFileSync: (path: string, encoding: 'utf8') => string };
+    return /^flags\s*:.*\bavx512f\b/m.test(fs.readFileSync('/proc/cpuinfo', 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 async function hardwareThreads(): Promise<number> {
@@ -332,6 +351,7 @@ export function formatBackendReport(report: BackendReport): string {
     `backend: ${report.backend} (${report.package})` +
       (report.adapter ? '' : `, threads: ${report.threads}`) +
       (report.tensorflowVersion ? `, TensorFlow ${report.tensorflowVersion}` : '') +
+      (report.matMulFilterGradient === 'pointwise' ? ', MatMul filter gradients 1×1 only (AVX-512)' : '') +
       `, tfjs-core ${report.tfjsVersion}`,
   ];
   if (report.adapter) {

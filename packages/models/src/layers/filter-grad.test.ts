@@ -3,7 +3,7 @@ import { describeBackends, expectNoTensorLeak } from '@reacgan/testkit';
 import { afterEach, expect, it } from 'vitest';
 import { SeededRandom } from '../random.js';
 import { forwardContext } from './context.js';
-import { conv2dBias, conv2dFilterGradient, filterGradientByMatMul, matMulFilterGradientApplies, nativeKernelsActive, setMatMulFilterGradient, setNativeKernels } from './native.js';
+import { conv2dBias, conv2dFilterGradient, filterGradientByMatMul, matMulFilterGradientApplies, matMulFilterGradientMode, nativeKernelsActive, setMatMulFilterGradient, setNativeKernels } from './native.js';
 import { Conv2d } from './weight-layers.js';
 
 /**
@@ -31,6 +31,12 @@ describeBackends('convolution filter gradient by MatMul', (backend) => {
   afterEach(() => {
     setNativeKernels(true);
     setMatMulFilterGradient(true);
+  });
+
+  it('setMatMulFilterGradient: refuses anything but true, false and pointwise, naming what it received', () => {
+    expect(() => setMatMulFilterGradient('1x1' as never)).toThrow(/expected true, false or 'pointwise', received 1x1/);
+    setMatMulFilterGradient('pointwise');
+    expect(matMulFilterGradientMode()).toBe('pointwise');
   });
 
   it('applies only to stride-1 convolutions with ≥ 64 channels each side, kernel ≤ 3 and N·H·W ≥ 4096', () => {
@@ -62,7 +68,7 @@ describeBackends('convolution filter gradient by MatMul', (backend) => {
 
   if (backend === 'tensorflow') {
     for (const [k, pad] of [[3, 'same'], [3, 'valid'], [1, 'valid']] as const) {
-      it(`${k}×${k} '${pad}', 64 → 64 channels, N·H·W ≥ 4096: conv2dFilterGradient takes the MatMul path and matches the native kernel`, async () => {
+      it(`${k}×${k} '${pad}', 64 → 64 channels, N·H·W ≥ 4096: conv2dFilterGradient takes the MatMul path (with 'pointwise' only for 1×1) and matches the native kernel`, async () => {
         expect(nativeKernelsActive()).toBe(true);
         const x = tf.randomNormal([5, 32, 32, 64], 0, 1, 'float32', 3) as tf.Tensor4D;
         const oh = pad === 'same' ? 32 : 33 - k;
@@ -75,6 +81,10 @@ describeBackends('convolution filter gradient by MatMul', (backend) => {
         expect(names.filter((n) => n === 'BatchMatMul' || n === 'MatMul' || n === '_FusedMatMul').length).toBe(k * k);
         const ours = conv2dFilterGradient(x, dy, shape, 1, pad);
         expect(relativeError(ours, reference)).toBeLessThan(1e-5);
+        setMatMulFilterGradient('pointwise');
+        const pointwise = await kernelNames(() => conv2dFilterGradient(x, dy, shape, 1, pad));
+        if (k === 1) expect(pointwise).not.toContain('Conv2DBackpropFilter');
+        else expect(pointwise).toEqual(['Conv2DBackpropFilter']);
         setMatMulFilterGradient(false);
         expect(await kernelNames(() => conv2dFilterGradient(x, dy, shape, 1, pad))).toEqual(['Conv2DBackpropFilter']);
         setMatMulFilterGradient(true);

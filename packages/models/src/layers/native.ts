@@ -19,8 +19,10 @@ import type { SpectralView } from './spectral-norm.js';
  *   that are needed (tfjs-core's fused conv2d gradient always computes dx, dW and db).
  * - Filter gradients of stride-1 convolutions with many channels (both conv kernels above) as one
  *   slice + one MatMul per kernel offset, dW[i, j] = Σ_{n,h,w} x_pad[n, h + i, w + j, :]ᵀ · dy[n, h, w, :],
- *   instead of TensorFlow's `Conv2DBackpropFilter`, which with oneDNN runs such shapes at about half the
- *   speed of the forward convolution (docs/performance.md); other shapes keep `Conv2DBackpropFilter`.
+ *   instead of TensorFlow's `Conv2DBackpropFilter`: on CPUs without AVX-512, oneDNN runs such shapes at about
+ *   half the speed of the forward convolution; with AVX-512 its `jit:avx512_core` filter gradient beats the
+ *   MatMuls for kernels larger than 1×1, so there only 1×1 kernels use them ({@link setMatMulFilterGradient}
+ *   'pointwise'; docs/performance.md); other shapes keep `Conv2DBackpropFilter`.
  * - `ReacganBatchNormTrain` / `ReacganBatchNormTrainGrad`: training-mode batch normalisation with
  *   TensorFlow's `FusedBatchNormV3` (forward: normalised output, batch mean and unbiased batch variance in
  *   one kernel) and `FusedBatchNormGradV3` (dx, dscale, doffset in one kernel), instead of tf.moments and
@@ -275,7 +277,7 @@ function spectralNormBackward(ops: RawOps, dy: tf.TensorInfo, normalized: tf.Ten
 }
 
 let enabled = true;
-let matMulFilterGradient = true;
+let matMulFilterGradient: MatMulFilterGradientMode = true;
 
 /**
  * Switches the native kernels on (default) or off for this process. Off, the layers run the portable
@@ -286,11 +288,28 @@ export function setNativeKernels(on: boolean): void {
 }
 
 /**
- * Switches the MatMul formulation of convolution filter gradients on (default) or off (TensorFlow's
- * `Conv2DBackpropFilter` for every shape) while the native kernels are active; for comparisons and benchmarks.
+ * Where the MatMul formulation of convolution filter gradients is used: `true` = every shape where
+ * {@link matMulFilterGradientApplies}; `'pointwise'` = only 1×1 kernels among those (one MatMul, no patches);
+ * `false` = nowhere (TensorFlow's `Conv2DBackpropFilter` for every shape).
  */
-export function setMatMulFilterGradient(on: boolean): void {
-  matMulFilterGradient = on;
+export type MatMulFilterGradientMode = boolean | 'pointwise';
+
+/**
+ * Sets where the MatMul formulation of convolution filter gradients is used while the native kernels are active
+ * (see {@link MatMulFilterGradientMode}; default `true`). Which is faster depends on the CPU: without AVX-512
+ * the k² MatMuls of a 3×3 filter gradient took 0.4–0.7× of oneDNN's `Conv2DBackpropFilter` time, with AVX-512
+ * 1.0–2.0× (a 1×1 kernel's single MatMul 0.65–0.85× on both; docs/performance.md), so reacgan's `initBackend`
+ * picks `'pointwise'` on AVX-512 CPUs. Also for comparisons and benchmarks.
+ * @throws Error when `mode` is not true, false or 'pointwise'.
+ */
+export function setMatMulFilterGradient(mode: MatMulFilterGradientMode): void {
+  if (mode !== true && mode !== false && mode !== 'pointwise') throw new Error(`setMatMulFilterGradient: expected true, false or 'pointwise', received ${String(mode)}`);
+  matMulFilterGradient = mode;
+}
+
+/** The current {@link MatMulFilterGradientMode}. */
+export function matMulFilterGradientMode(): MatMulFilterGradientMode {
+  return matMulFilterGradient;
 }
 
 /**
@@ -636,12 +655,14 @@ export function matMulFilterGradientApplies(xShape: readonly number[], dyShape: 
 /**
  * The filter gradient of conv2d(x, W) (NHWC, square strides, dilation 1): Σ over N, H_out, W_out of the input
  * patches times dy, shape filterShape [kH, kW, in, out]. On the 'tensorflow' backend with the native kernels
- * on and shapes where {@link matMulFilterGradientApplies}: one slice + one MatMul per kernel offset (one slice
- * alive at a time); otherwise the backend's `Conv2DBackpropFilter`. Same values up to float summation order.
+ * on and shapes where {@link matMulFilterGradientApplies} (1×1 kernels only in {@link setMatMulFilterGradient}'s
+ * 'pointwise' mode): one slice + one MatMul per kernel offset (one slice alive at a time); otherwise the backend's
+ * `Conv2DBackpropFilter`. Same values up to float summation order.
  * Source: the adjoint of the convolution; PyTorch's `convolution_backward` weight gradient.
  */
 export function conv2dFilterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: [number, number, number, number], strides: number, pad: 'same' | 'valid'): tf.Tensor4D {
-  if (!matMulFilterGradient || x.dtype !== 'float32' || !nativeKernelsActive() || !matMulFilterGradientApplies(x.shape, dy.shape, filterShape, strides, pad)) {
+  const pointwiseOnly = matMulFilterGradient === 'pointwise' && (filterShape[0] !== 1 || filterShape[1] !== 1);
+  if (!matMulFilterGradient || pointwiseOnly || x.dtype !== 'float32' || !nativeKernelsActive() || !matMulFilterGradientApplies(x.shape, dy.shape, filterShape, strides, pad)) {
     const attrs = { ...conv2dAttrs(strides, pad), filterShape };
     return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
   }
