@@ -13,6 +13,11 @@ export type GeneratorConditioning = 'W/O' | 'cBN';
  * label's one is taken).
  */
 export type DiscriminatorConditioning = 'W/O' | 'AC' | 'PD' | 'MH' | 'MD' | '2C' | 'D2DCE';
+/**
+ * The conditionings whose discriminator has a classifier head (`clsOutput`, or `embed` + `proxy`), the ones an
+ * auxiliary classifier ('TAC', 'ADC') attaches to: StudioGAN's `MISC.classifier_based_GAN`.
+ */
+const CLASSIFIER_BASED_CONDITIONING: readonly DiscriminatorConditioning[] = ['AC', '2C', 'D2DCE'];
 /** `MODEL.aux_cls_type`: 'TAC' (twin classifier head) and 'ADC' (doubled class space). */
 export type AuxiliaryClassifierType = 'W/O' | 'TAC' | 'ADC';
 export type NotApplicable = 'N/A';
@@ -225,8 +230,8 @@ export function validateModelConfig(input: ModelConfigInput = {}): ModelConfig {
       if (!isPositiveInt(merged[key])) errors.add(key, `a positive integer for the ${describe(merged.backbone)} backbone`, merged[key]);
     }
   }
-  if (merged.auxClsType !== 'W/O' && !['AC', '2C', 'D2DCE'].includes(merged.dCondMtd as string)) {
-    errors.add('auxClsType', "'W/O' unless dCondMtd is a classifier-based method ('AC', '2C', 'D2DCE')", merged.auxClsType);
+  if (merged.auxClsType !== 'W/O' && !CLASSIFIER_BASED_CONDITIONING.includes(merged.dCondMtd as DiscriminatorConditioning)) {
+    errors.add('auxClsType', `'W/O' unless dCondMtd is a classifier-based method (${CLASSIFIER_BASED_CONDITIONING.map((m) => `'${m}'`).join(', ')})`, merged.auxClsType);
   }
   if (merged.applyGEma === true) {
     if (merged.gEmaDecay === 'N/A') errors.add('gEmaDecay', 'a number in [0, 1] when applyGEma is true', merged.gEmaDecay);

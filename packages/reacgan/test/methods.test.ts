@@ -108,6 +108,8 @@ describe('loss composition (StudioGAN v0.3.0 worker.py)', () => {
 
   it('one registry: the classifier-based methods are exactly StudioGAN MISC.classifier_based_GAN', () => {
     expect(Object.values(CONDITIONING_METHODS).filter((m) => m.loss).map((m) => m.name)).toEqual(['AC', '2C', 'D2DCE']);
+    // The batch-contrastive losses (exactly 0 at batch size 1: train warns) and their names in messages.
+    expect(Object.values(CONDITIONING_METHODS).filter((m) => m.batchContrastive).map((m) => [m.name, m.batchContrastive])).toEqual([['2C', '2C'], ['D2DCE', 'D2D-CE']]);
     expect(() => conditioningMethod('XX')).toThrow(/model\.dCondMtd: expected one of 'W\/O', 'AC', '2C', 'D2DCE', 'PD', 'MD', 'MH', received 'XX'/);
   });
 });

@@ -462,64 +462,20 @@ function ensureRegistered(): void {
     },
   });
 
-  tf.registerKernel({
-    kernelName: SPECTRAL_NORM_KERNEL,
-    backendName: NATIVE_BACKEND,
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const ops = new RawOps(backend as unknown as NativeBackend);
-      try {
-        const { weight, u, v } = inputs as Record<string, tf.TensorInfo>;
-        return spectralNormForward(ops, weight, u, v, attrs as unknown as SpectralAttrs).map((t) => ops.output(t));
-      } finally {
-        ops.dispose();
-      }
-    },
+  registerRawOpsKernel(SPECTRAL_NORM_KERNEL, (ops, { weight, u, v }, attrs) => spectralNormForward(ops, weight, u, v, attrs as unknown as SpectralAttrs));
+  registerRawOpsKernel(SPECTRAL_NORM_GRAD_KERNEL, (ops, { dy, normalized, sigma, u, v }, attrs) => spectralNormBackward(ops, dy, normalized, sigma, u, v, (attrs as unknown as SpectralAttrs).view));
+  registerRawOpsKernel(MODULATED_BATCH_NORM_KERNEL, (ops, { x, gain, bias }, attrs) => {
+    const [y, mean, variance, ...reserve] = ops.batchNormTrain(x, (attrs as unknown as { epsilon: number }).epsilon);
+    // BN(x)·(1 + gain) + bias, gain and bias per sample and channel.
+    const out = ops.binary('AddV2', ops.binary('Mul', y, ops.perSample(ops.binary('AddV2', gain, ops.scalar(1)))), ops.perSample(bias));
+    return [out, mean, variance, y, ...reserve];
   });
-  tf.registerKernel({
-    kernelName: SPECTRAL_NORM_GRAD_KERNEL,
-    backendName: NATIVE_BACKEND,
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const ops = new RawOps(backend as unknown as NativeBackend);
-      try {
-        const { dy, normalized, sigma, u, v } = inputs as Record<string, tf.TensorInfo>;
-        return ops.output(spectralNormBackward(ops, dy, normalized, sigma, u, v, (attrs as unknown as SpectralAttrs).view));
-      } finally {
-        ops.dispose();
-      }
-    },
-  });
-  tf.registerKernel({
-    kernelName: MODULATED_BATCH_NORM_KERNEL,
-    backendName: NATIVE_BACKEND,
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const ops = new RawOps(backend as unknown as NativeBackend);
-      try {
-        const { x, gain, bias } = inputs as Record<string, tf.TensorInfo>;
-        const [y, mean, variance, ...reserve] = ops.batchNormTrain(x, (attrs as unknown as { epsilon: number }).epsilon);
-        // BN(x)·(1 + gain) + bias, gain and bias per sample and channel.
-        const out = ops.binary('AddV2', ops.binary('Mul', y, ops.perSample(ops.binary('AddV2', gain, ops.scalar(1)))), ops.perSample(bias));
-        return [out, mean, variance, y, ...reserve].map((t) => ops.output(t));
-      } finally {
-        ops.dispose();
-      }
-    },
-  });
-  tf.registerKernel({
-    kernelName: MODULATED_BATCH_NORM_GRAD_KERNEL,
-    backendName: NATIVE_BACKEND,
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const ops = new RawOps(backend as unknown as NativeBackend);
-      try {
-        const { dy, x, y, gain, reserve1, reserve2, reserve3 } = inputs as Record<string, tf.TensorInfo>;
-        const dBias = ops.reduce('Sum', dy, [1, 2]);
-        const dGain = ops.reduce('Sum', ops.binary('Mul', dy, y), [1, 2]);
-        const dNormalized = ops.binary('Mul', dy, ops.perSample(ops.binary('AddV2', gain, ops.scalar(1))));
-        const dx = ops.batchNormTrainGrad(dNormalized, x, [reserve1, reserve2, reserve3], (attrs as unknown as { epsilon: number }).epsilon);
-        return [dx, dGain, dBias].map((t) => ops.output(t));
-      } finally {
-        ops.dispose();
-      }
-    },
+  registerRawOpsKernel(MODULATED_BATCH_NORM_GRAD_KERNEL, (ops, { dy, x, y, gain, reserve1, reserve2, reserve3 }, attrs) => {
+    const dBias = ops.reduce('Sum', dy, [1, 2]);
+    const dGain = ops.reduce('Sum', ops.binary('Mul', dy, y), [1, 2]);
+    const dNormalized = ops.binary('Mul', dy, ops.perSample(ops.binary('AddV2', gain, ops.scalar(1))));
+    const dx = ops.batchNormTrainGrad(dNormalized, x, [reserve1, reserve2, reserve3], (attrs as unknown as { epsilon: number }).epsilon);
+    return [dx, dGain, dBias];
   });
   tf.registerKernel({
     kernelName: BATCH_NORM_TRAIN_KERNEL,
@@ -551,6 +507,30 @@ function ensureRegistered(): void {
       // dx, dscale, doffset; the two trailing outputs are unused placeholders.
       for (const extra of outs.slice(3)) b.disposeData(extra.dataId, true);
       return outs.slice(0, 3);
+    },
+  });
+}
+
+/**
+ * Registers a kernel of the native backend written with {@link RawOps}: `body` computes its output(s) from the
+ * inputs; the outputs are handed to the engine (one, or an array: as returned) and every intermediate is freed,
+ * also when `body` throws.
+ */
+function registerRawOpsKernel(
+  kernelName: string,
+  body: (ops: RawOps, inputs: Record<string, tf.TensorInfo>, attrs: tf.NamedAttrMap) => tf.TensorInfo | tf.TensorInfo[],
+): void {
+  tf.registerKernel({
+    kernelName,
+    backendName: NATIVE_BACKEND,
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const ops = new RawOps(backend as unknown as NativeBackend);
+      try {
+        const out = body(ops, inputs as Record<string, tf.TensorInfo>, attrs as tf.NamedAttrMap);
+        return Array.isArray(out) ? out.map((t) => ops.output(t)) : ops.output(out);
+      } finally {
+        ops.dispose();
+      }
     },
   });
 }

@@ -386,26 +386,33 @@ export class JudgeClassifier {
   /** Accuracy on a labelled uint8 dataset (e.g. the test split), in [0, 1]. */
   async accuracy(dataset: LabeledImages, batchSize = 1000): Promise<number> {
     let correct = 0;
-    for (let start = 0; start < dataset.count; start += batchSize) {
-      const idx = Array.from({ length: Math.min(batchSize, dataset.count - start) }, (_, k) => start + k);
-      const pred = tf.tidy(() => tf.argMax(this.apply(judgeBatchFromUint8(this.definition, dataset, idx)).logits, 1));
-      const p = await pred.data();
-      pred.dispose();
-      for (let k = 0; k < idx.length; k++) if (p[k] === Number(dataset.labels[idx[k]])) correct++;
-    }
+    await this.overDataset(dataset, batchSize, (out) => tf.argMax(out.logits, 1), (predicted, idx) => {
+      for (let k = 0; k < idx.length; k++) if (predicted[k] === Number(dataset.labels[idx[k]])) correct++;
+    });
     return correct / dataset.count;
   }
 
   /** Features of a uint8 dataset (e.g. the test split, the FID reference). */
   async datasetFeatures(dataset: LabeledImages, batchSize = 1000): Promise<Float32Array> {
     const out = new Float32Array(dataset.count * this.featureDim);
+    await this.overDataset(dataset, batchSize, (o) => o.features, (features, _idx, start) => out.set(features, start * this.featureDim));
+    return out;
+  }
+
+  /** One pass over a uint8 dataset in batches (in order): `pick` chooses from the judge's outputs what `use` gets on the host. */
+  private async overDataset(
+    dataset: LabeledImages,
+    batchSize: number,
+    pick: (out: { features: tf.Tensor2D; logits: tf.Tensor2D }) => tf.Tensor,
+    use: (values: tf.TypedArray, idx: number[], start: number) => void,
+  ): Promise<void> {
     for (let start = 0; start < dataset.count; start += batchSize) {
       const idx = Array.from({ length: Math.min(batchSize, dataset.count - start) }, (_, k) => start + k);
-      const feat = tf.tidy(() => this.apply(judgeBatchFromUint8(this.definition, dataset, idx)).features);
-      out.set(await feat.data(), start * this.featureDim);
-      feat.dispose();
+      const picked = tf.tidy(() => pick(this.apply(judgeBatchFromUint8(this.definition, dataset, idx))));
+      const values = await picked.data();
+      picked.dispose();
+      use(values, idx, start);
     }
-    return out;
   }
 
   dispose(): void {

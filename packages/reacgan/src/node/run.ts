@@ -27,6 +27,7 @@ import { type FidEvaluation, renderReportMarkdown, type RunReport } from '../rep
 import { resolveGenerationStatistics, standingStatisticsCopy, standingStatisticsRecord } from '../train/standing.js';
 import type { GenerateOptions } from '../train/generate.js';
 import { NonFiniteLossError, type StepRecord } from '../train/records.js';
+import { CONDITIONING_METHODS } from '../train/step/methods.js';
 import { Trainer } from '../train/trainer.js';
 import { versions } from '../versions.js';
 import { assertResumable, type CheckpointInfo, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
@@ -181,9 +182,10 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   // BN statistics of grids and evaluations (run.batchStatistics / run.standingStatistics).
   const generation = resolveGenerationStatistics(config.run);
   const { batchSize } = config.optimization;
-  if (batchSize === 1 && (config.model.dCondMtd === 'D2DCE' || config.model.dCondMtd === '2C')) {
+  const contrastive = CONDITIONING_METHODS[config.model.dCondMtd]?.batchContrastive;
+  if (batchSize === 1 && contrastive) {
     log(
-      `warning: optimization.batchSize 1 with model.dCondMtd '${config.model.dCondMtd}': the ${config.model.dCondMtd === 'D2DCE' ? 'D2D-CE' : '2C'} loss contrasts each sample with the other samples of its batch, ` +
+      `warning: optimization.batchSize 1 with model.dCondMtd '${config.model.dCondMtd}': the ${contrastive} loss contrasts each sample with the other samples of its batch, ` +
         'and with none it is exactly 0, so the conditioning term does nothing; use a batch size of 2 or more',
     );
   }

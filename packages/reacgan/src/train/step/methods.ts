@@ -26,6 +26,11 @@ export interface ConditioningMethod {
    * int32 tensor made by D itself, so not read back for validation). Returns a float32 scalar.
    */
   loss: ((out: models.DiscriminatorOutput, labels: losses.LabelsLike, loss: LossConfig, head: ConditioningHead) => tf.Scalar) | null;
+  /**
+   * The loss's name when it contrasts each sample with the other samples of its batch (2C, D2D-CE: exactly 0 at
+   * batch size 1); absent for the other methods.
+   */
+  batchContrastive?: string;
   /** The D output the consistency terms (CR, bCR, zCR) compare besides `advOutput` (StudioGAN `worker.py`). */
   consistencyOutput: 'clsOutput' | 'embed' | null;
   /** Loss keys the method needs (null in a configuration is an error naming the method). */
@@ -81,6 +86,7 @@ export const CONDITIONING_METHODS: Readonly<Record<string, ConditioningMethod>> 
     name: '2C',
     description: "ContraGAN's conditional contrastive loss on embed and proxy",
     loss: (out, labels, loss, head) => losses.conditionalContrastiveLoss(contrastiveInputs(out, labels, head, '2C'), { temperature: loss.temperature! }),
+    batchContrastive: '2C',
     consistencyOutput: 'embed',
     requires: [LAMBDA, TEMPERATURE],
     logit: plainLogit,
@@ -96,6 +102,7 @@ export const CONDITIONING_METHODS: Readonly<Record<string, ConditioningMethod>> 
         variant: loss.d2dceVariant,
         falseNegativeMask: loss.falseNegativeMask,
       }),
+    batchContrastive: 'D2D-CE',
     consistencyOutput: 'embed',
     requires: [LAMBDA, TEMPERATURE, { key: 'mP', expected: 'a number in [-1, 1]' }],
     logit: plainLogit,
