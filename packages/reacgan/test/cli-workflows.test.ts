@@ -315,7 +315,7 @@ describe(`the CIFAR-10 judge on a run whose data is an image folder [${backend}]
     // Not cached, no --judge-data, the run's data is a folder, nothing in the dataset cache: refused, nothing written.
     const refused = join(dir, 'run-cifar-judge-refused');
     await expect(cli(trainArgs(refused))).rejects.toThrow(
-      /^--judge-data: cifar10-judge is not in the cache yet \(.*cifar10-classifier-[0-9a-f]+\.safetensors\); it trains once .* so it needs CIFAR-10\. Expected CIFAR-10 in any form: .*; received none \(no --judge-data, the run's data is not CIFAR-10, and no archive in the dataset cache .*\)\n {2}- .*cifar-10-binary\.tar\.gz: missing/,
+      /^--judge-data: cifar10-judge is not in the cache yet \(.*cifar10-classifier-[0-9a-f]+\.safetensors\); it trains once .* so it needs CIFAR-10\. Expected CIFAR-10 in any form: .*; received none \(no --judge-data, no CIFAR-10 folder of the run or reference, and no archive in the dataset cache .*\)\n {2}- .*cifar-10-binary\.tar\.gz: missing/,
     );
     expect(existsSync(refused)).toBe(false);
     // --judge-data naming a half CIFAR-10 (test/ only): the message says which flag and exactly what is missing.

@@ -76,7 +76,7 @@ export function missingJudgeDataMessage(name: ExtractorName, cacheFile: string, 
   return (
     `--judge-data: ${name} is not in the cache yet (${cacheFile}); it trains once (a few minutes) on CIFAR-10's 50,000 training images and is tested on its 10,000 test images, so it needs CIFAR-10. ` +
     'Expected CIFAR-10 in any form: the official cifar-10-binary.tar.gz or cifar-10-python.tar.gz (or their extracted folders), or train/<class>/ and test/<class>/ image folders (or an archive of them); ' +
-    `received ${received ?? `none (no --judge-data, the run's data is not CIFAR-10, and no archive in the dataset cache ${dataNode.defaultCacheDir()}, $REACGAN_DATA_DIR)`}` +
+    `received ${received ?? `none (no --judge-data, no CIFAR-10 folder of the run or reference, and no archive in the dataset cache ${dataNode.defaultCacheDir()}, $REACGAN_DATA_DIR)`}` +
     problems
   );
 }
