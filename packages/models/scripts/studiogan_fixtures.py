@@ -57,6 +57,18 @@ Each fixture `<name>.safetensors` holds (images NHWC, PyTorch layouts for weight
                            (step.input.fake.<i>.z / .labels), the losses, per state entry
                            of G, D and G_ema a digest (DIGEST_FIELDS; `delta` = after − before), and Adam's
                            moments per parameter (step.adam.{G,D}.{m,v}.<key>: sum, sum of squares).
+                           Every random draw of the step is taken from a DrawTape (torch's sampling functions
+                           wrapped while the step runs; replayed in the float64 and perturbed runs); besides z and
+                           y, zCR's ε (step.input.noise.<i>) and every other draw (step.input.draw.<i>: DiffAugment,
+                           the CR augmentations, GP's α; provenance `draws` lists each one's torch function, caller
+                           in StudioGAN, shape and randint range, in order);
+  step.lecam.D_real, .D_fake
+                           LeCam's moving averages after the step (fixtures with LeCam on).
+The feature fixtures `resnet-reacgan-<feature>` (FEATURE_FIXTURES: diffaug, cr, bcr, zcr, lecam, r1, gp, adc, tac) hold
+the step only (STEP_ONLY: weights, inputs, step.*): one step of the narrow 32 px resnet ReACGAN with the feature on
+through StudioGAN's own config keys, from v.0.3.0 or, where v0.3.0 lacks or fails the feature, master (see
+FEATURE_FIXTURES); STEP_OPTIONS sets a fixture's current_step and the LeCam averages the worker resumes from
+(provenance `stepOptions`).
 Every number is computed twice: in float32 (as StudioGAN runs) and in float64 from the same float32 weights and
 inputs. The stored references are the float64 results (as float32); metadata `gaps` holds, per output, the
 maximum |float32 − float64| of PyTorch itself, the error model the tests derive their tolerances from. For the
@@ -140,6 +152,38 @@ FIXTURES["big_resnet-reacgan-128"] = (
            "OPTIMIZATION": {"d_updates_per_step": 1, "acml_steps": 2}}),
     2,
 )
+# One training step with each of the paper's companion features switched on through StudioGAN's own config keys
+# (a variant YAML where StudioGAN ships one, else ReACGAN.yaml plus the feature's LOSS / AUG keys), on the narrow
+# 32 px resnet ReACGAN: StudioGAN v.0.3.0 where it has the feature, master where v0.3.0 lacks or fails it (LeCam
+# exists only at master; v0.3.0's zCR unpacks G's output and fails; v0.3.0's R1 runs StyleGAN2's lazy-R1 block
+# keyed on d_reg_interval 'N/A' and fails). Step only (STEP_ONLY: no forward outputs); every random draw of the
+# step is on the fixture's tape (DrawTape).
+RESNET_STEP = merge({"MODEL": dict(backbone="resnet", **NARROW, **EMA)}, STEP)
+FEATURE_FIXTURES = {
+    "diffaug": ("v030", "CIFAR10/ReACGAN-DiffAug.yaml", {}),
+    "cr": ("v030", "CIFAR10/ReACGAN-CR.yaml", {}),
+    "bcr": ("v030", "CIFAR10/ReACGAN.yaml",
+            {"LOSS": {"apply_bcr": True, "real_lambda": 10.0, "fake_lambda": 10.0}, "AUG": {"bcr_aug_type": "bcr"}}),
+    "zcr": ("master", "CIFAR10/ReACGAN.yaml",
+            {"LOSS": {"apply_zcr": True, "radius": 0.05, "g_lambda": 0.5, "d_lambda": 5.0}}),
+    # lecam_ema_start_iter 0 and the step at current_step 1 (STEP_OPTIONS): the averages move with their decay and
+    # the regulariser is on, from moving averages as a resumed run holds them (`lecam_emas`, StudioGAN's resume path).
+    "lecam": ("master", "CIFAR10/ReACGAN-LeCam.yaml", {"LOSS": {"lecam_ema_start_iter": 0}}),
+    "r1": ("master", "CIFAR10/ReACGAN.yaml", {"LOSS": {"apply_r1_reg": True, "r1_lambda": 0.2, "r1_place": "inside_loop"}}),
+    "gp": ("v030", "CIFAR10/ReACGAN.yaml", {"LOSS": {"apply_gp": True, "gp_lambda": 10.0}}),
+    "adc": ("v030", "CIFAR10/ReACGAN-ADC.yaml", {}),
+    "tac": ("v030", "CIFAR10/ReACGAN-TAC.yaml", {}),
+}
+STEP_ONLY = set()
+STEP_OPTIONS = {}
+for feature, (key, yaml_file, extra) in FEATURE_FIXTURES.items():
+    FIXTURES[f"resnet-reacgan-{feature}"] = (key, yaml_file, merge(RESNET_STEP, extra), 4)
+    STEP_ONLY.add(f"resnet-reacgan-{feature}")
+STEP_OPTIONS["resnet-reacgan-lecam"] = {
+    "current_step": 1,
+    "lecam_emas": {"G_loss": 7777.0, "D_loss_real": 7777.0, "D_loss_fake": 7777.0, "D_real": 0.375, "D_fake": -0.25},
+}
+
 # For the .pth import fixtures only (`--pth`): master's resnet, whose conditional BN is `bnK.gain/bias` (the layout
 # of StudioGAN's released 2022 checkpoints); its forward fixture is not written (PTH_ONLY).
 FIXTURES["resnet-reacgan-master"] = ("master", "CIFAR10/ReACGAN.yaml", merge({"MODEL": dict(backbone="resnet", **NARROW, **EMA)}, STEP), 4)
@@ -489,13 +533,110 @@ def forward_outputs(ns, cfgs, rec, precision, G, D, inputs):
     D.load_state_dict(d0)
 
 
-def make_worker(ns, cfgs, G, D, G_ema, ema, basket):
+# torch's sampling functions and in-place sampling methods: every call during a recorded step goes on the tape.
+RANDOM_FUNCTIONS = ("rand", "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like", "normal",
+                    "bernoulli", "multinomial", "poisson")
+RANDOM_METHODS = ("uniform_", "normal_", "random_", "bernoulli_", "exponential_", "geometric_", "cauchy_",
+                  "log_normal_")
+
+
+class DrawTape:
+    """Every random draw StudioGAN's step makes, in order. Recording (`replay=None`): torch's sampling functions
+    (RANDOM_FUNCTIONS) and in-place sampling methods (RANDOM_METHODS) are wrapped while the tape is active, and
+    each call's result is kept with the function's name, its caller in StudioGAN (file:function, the innermost
+    frame under the checkout's src/) and, for randint, its [low, high). Replaying (`replay` = a recorded tape):
+    each call must be the same function from the same caller with the same shape, and its result is overwritten
+    with the recorded values (cast to the call's dtype: float64 runs see the float32 run's draws exactly). The
+    step's z and y (sample_y, sample_normal) are on the tape too: nothing of the step draws from anywhere else."""
+
+    def __init__(self, src, replay=None):
+        self.src = os.path.join(os.path.abspath(src), "")
+        self.replay = replay
+        self.entries = []
+
+    def _caller(self):
+        frame = sys._getframe(2)
+        while frame is not None and not frame.f_code.co_filename.startswith(self.src):
+            frame = frame.f_back
+        if frame is None:
+            return "outside StudioGAN"
+        return f"{os.path.relpath(frame.f_code.co_filename, self.src)}:{frame.f_code.co_name}"
+
+    def _take(self, fn, out, args, kwargs):
+        import torch
+
+        entry = {"fn": fn, "caller": self._caller(), "shape": list(out.shape)}
+        if fn == "randint":
+            ints = [a for a in args if isinstance(a, int)]
+            low, high = (ints[0], ints[1]) if len(ints) >= 2 else (0, ints[0]) if ints else (0, None)
+            entry["range"] = [kwargs.get("low", low), kwargs.get("high", high)]
+        if self.replay is None:
+            entry["values"] = out.detach().clone()
+            self.entries.append(entry)
+            return
+        i = len(self.entries)
+        want = self.replay[i] if i < len(self.replay) else None
+        if want is None or any(want[k] != entry[k] for k in ("fn", "caller", "shape")):
+            raise AssertionError(f"DrawTape: draw {i} is {entry}, the recorded step drew {want and {k: want[k] for k in ('fn', 'caller', 'shape')}}")
+        with torch.no_grad():
+            out.copy_(want["values"])
+        self.entries.append(want)
+
+    def __enter__(self):
+        import torch
+
+        self._saved = []
+        for owner, names in ((torch, RANDOM_FUNCTIONS), (torch.Tensor, RANDOM_METHODS)):
+            for name in names:
+                original = getattr(owner, name)
+                self._saved.append((owner, name, original))
+                setattr(owner, name, self._wrap(name, original))
+        return self
+
+    def _wrap(self, name, original):
+        tape = self
+
+        def wrapped(*args, **kwargs):
+            out = original(*args, **kwargs)
+            tape._take(name, out, args[1:] if name in RANDOM_METHODS else args, kwargs)
+            return out
+
+        return wrapped
+
+    def __exit__(self, *exc):
+        for owner, name, original in self._saved:
+            setattr(owner, name, original)
+        if exc[0] is None and self.replay is not None and len(self.entries) != len(self.replay):
+            raise AssertionError(f"DrawTape: the step drew {len(self.entries)} times, the recorded step {len(self.replay)}")
+        return False
+
+    def split(self):
+        """(fakes, noise, draws): the step's (z, y) per G batch (sample_y then sample_normal in sample.py), the
+        zCR noise (a further sample_normal in the same sample_zy: z + radius·ε), and every other draw, in order."""
+        fakes, noise, draws = [], [], []
+        for e in self.entries:
+            where = e["caller"]
+            if where.endswith("sample.py:sample_y"):
+                fakes.append([None, e["values"]])
+            elif where.endswith("sample.py:sample_normal"):
+                if fakes and fakes[-1][0] is None:
+                    fakes[-1][0] = e["values"]
+                else:
+                    noise.append(e["values"])
+            else:
+                draws.append(e)
+        if any(z is None for z, _ in fakes):
+            raise AssertionError("DrawTape: a sample_y without its sample_normal")
+        return [tuple(f) for f in fakes], noise, draws
+
+
+def make_worker(ns, cfgs, G, D, G_ema, ema, basket, lecam_emas=None):
     """StudioGAN's WORKER with a one-basket 'data loader' (arguments filled by name for either version)."""
     values = dict(cfgs=cfgs, run_name="parity-fixture", Gen=G, Gen_mapping=None, Gen_synthesis=None, Dis=D,
                   Gen_ema=G_ema, Gen_ema_mapping=None, Gen_ema_synthesis=None, ema=ema, eval_model=None,
                   train_dataloader=[basket], eval_dataloader=None, global_rank=0, local_rank="cpu", mu=None,
                   sigma=None, real_feats=None, logger=None, ada_p=0.0, aa_p=0.0, best_step=0, best_fid=None,
-                  best_ckpt_path=None, lecam_emas=None, num_eval={"train": 0, "test": 0, "valid": 0},
+                  best_ckpt_path=None, lecam_emas=lecam_emas, num_eval={"train": 0, "test": 0, "valid": 0},
                   loss_list_dict={}, metric_list_dict={}, metric_dict_during_train={})
     params = inspect.signature(ns.worker.WORKER.__init__).parameters
     worker = ns.worker.WORKER(**{k: values[k] for k in params if k != "self"})
@@ -518,33 +659,34 @@ def digest(before, after):
                          a[0], a[n // 2], a[n - 1]], dtype=torch.float64)
 
 
-def training_step(ns, cfgs, rec, precision, G, D, G_ema, ema, basket, fakes, pth_dir=None):
-    """One StudioGAN step (WORKER.train_discriminator, train_generator with EMA) from the current state."""
+def training_step(ns, cfgs, rec, precision, G, D, G_ema, ema, basket, tape, pth_dir=None, options=None):
+    """One StudioGAN step (WORKER.train_discriminator, train_generator with EMA) from the current state, its random
+    draws recorded on a new tape (`tape` None) or replayed from `tape`; returns the step's tape. `options`
+    (STEP_OPTIONS): `current_step` (default 0) and `lecam_emas` (the LeCam moving averages the worker starts from)."""
     import torch
 
-    dtype = torch.float64 if precision == "f64" else torch.float32
+    options = options or {}
     images, labels = basket
     before = {f"{p}.{k}": v.clone() for p, m in [("G", G), ("D", D), ("G_ema", G_ema)] if m is not None
               for k, v in m.state_dict().items()}
-    calls = []
-
-    def hook(module, args, kwargs=None):
-        z, y = args[0], args[1]
-        if precision == "f32":
-            calls.append((z.detach().clone(), y.detach().clone()))
-            return None
-        z_ref, y_ref = fakes[len(calls)]
-        calls.append((z_ref, y_ref))
-        return (z_ref.to(dtype), y_ref) + tuple(args[2:])
-
-    handle = G.register_forward_pre_hook(hook)
+    handle = None
+    if precision == "f64":
+        # The tape replays z as float32 (as drawn): G's float64 run gets it cast.
+        handle = G.register_forward_pre_hook(lambda module, args: (args[0].double(),) + tuple(args[1:]))
+    lecam_emas = copy.deepcopy(options.get("lecam_emas"))
+    current_step = options.get("current_step", 0)
     try:
-        worker = make_worker(ns, cfgs, G, D, G_ema, ema, (images.to(dtype), labels))
+        worker = make_worker(ns, cfgs, G, D, G_ema, ema, (images.to(torch.float64 if precision == "f64" else torch.float32), labels), lecam_emas)
         torch.manual_seed(1234)
-        real_cond_loss, dis_loss = worker.train_discriminator(current_step=0)
-        gen_loss = worker.train_generator(current_step=0)
+        with DrawTape(os.path.join(ns.checkout, "src"), replay=None if tape is None else tape.entries) as step_tape:
+            real_cond_loss, dis_loss = worker.train_discriminator(current_step=current_step)
+            gen_loss = worker.train_generator(current_step=current_step)
     finally:
-        handle.remove()
+        if handle is not None:
+            handle.remove()
+    if lecam_emas is not None:
+        for key in ("D_real", "D_fake"):
+            rec.put(precision, f"step.lecam.{key}", torch.tensor([getattr(worker.lecam_ema, key)], dtype=torch.float64))
     rec.put(precision, "step.loss.d", dis_loss.reshape(1))
     if not isinstance(real_cond_loss, str):
         rec.put(precision, "step.loss.dCond", real_cond_loss.reshape(1))
@@ -570,7 +712,7 @@ def training_step(ns, cfgs, rec, precision, G, D, G_ema, ema, basket, fakes, pth
         cfgs.RUN.ckpt_dir = pth_dir
         worker.epoch_counter, worker.best_step, worker.best_fid = 0, 1, np.float64(123.456)
         worker.save(step=1, is_best=False)
-    return calls
+    return step_tape
 
 
 def pth_expected(ns, name, yaml_rel, overrides, pth_dir, inputs, merged_yaml):
@@ -693,7 +835,7 @@ def fixture(ns, name, out_dir, pth_root=None):
     g0, d0 = copy.deepcopy(G.state_dict()), copy.deepcopy(D.state_dict())
 
     rec = Recorder()
-    fakes = None
+    tape = None
     for precision in ["f32", "f64"] + [f"f32p{r}" for r in range(PERTURBED_RUNS)]:
         cfgs_p, _ = make_config(ns, yaml_rel, overrides)
         cfgs_p.OPTIMIZATION.batch_size = n
@@ -709,7 +851,7 @@ def fixture(ns, name, out_dir, pth_root=None):
             # Training step only (forward gaps come from the plain float32 run).
             perturb_one_ulp(Gp, seed=2 * int(precision[4:]))
             perturb_one_ulp(Dp, seed=2 * int(precision[4:]) + 1)
-        else:
+        elif name not in STEP_ONLY:
             forward_outputs(ns, cfgs_p, rec, precision, Gp, Dp, inputs)
         Gp_ema, ema_p = None, None
         if cfgs_p.MODEL.apply_g_ema:
@@ -717,10 +859,11 @@ def fixture(ns, name, out_dir, pth_root=None):
             ema_p = ns.ema.Ema(source=Gp, target=Gp_ema, decay=cfgs_p.MODEL.g_ema_decay, start_iter=cfgs_p.MODEL.g_ema_start)
         cfgs_p.define_optimizer(Gp, Dp)
         pth = os.path.join(pth_root, name) if (pth_root and precision == "f32") else None
-        calls = training_step(ns, cfgs_p, rec, precision, Gp, Dp, Gp_ema, ema_p,
-                              (basket[0].double() if precision == "f64" else basket[0], basket[1]), fakes, pth)
+        step_tape = training_step(ns, cfgs_p, rec, precision, Gp, Dp, Gp_ema, ema_p,
+                                  (basket[0].double() if precision == "f64" else basket[0], basket[1]), tape, pth,
+                                  STEP_OPTIONS.get(name))
         if precision == "f32":
-            fakes = calls
+            tape = step_tape
     refs, gaps = rec.references_and_gaps()
     if pth_root:
         pth_expected(ns, name, yaml_rel, overrides, os.path.join(pth_root, name), inputs, merged_yaml)
@@ -738,9 +881,14 @@ def fixture(ns, name, out_dir, pth_root=None):
     tensors["input.xCodes"] = nhwc(x_codes)
     tensors["step.input.real.xCodes"] = nhwc(basket_codes)
     tensors["step.input.real.labels"] = basket[1]
+    fakes, noise, draws = tape.split()
     for i, (z, y) in enumerate(fakes):
         tensors[f"step.input.fake.{i}.z"] = z
         tensors[f"step.input.fake.{i}.labels"] = y
+    for i, eps in enumerate(noise):
+        tensors[f"step.input.noise.{i}"] = eps
+    for i, e in enumerate(draws):
+        tensors[f"step.input.draw.{i}"] = e["values"].flatten()
     tensors.update(refs)
     tensors = {k: v.detach().contiguous().clone() for k, v in tensors.items()}
     provenance = {
@@ -756,6 +904,14 @@ def fixture(ns, name, out_dir, pth_root=None):
         "digestFields": DIGEST_FIELDS,
         "fakeCalls": len(fakes),
     }
+    if noise or draws or name in STEP_OPTIONS:
+        # The step's other random draws, in StudioGAN's order (step.input.noise.<i>: zCR's ε; step.input.draw.<i>:
+        # DiffAugment, the CR augmentations, GP's α), and the step's options.
+        provenance["noiseCalls"] = len(noise)
+        provenance["draws"] = [{k: e[k] for k in ("fn", "caller", "shape", "range") if k in e} for e in draws]
+        provenance["stepOptions"] = STEP_OPTIONS.get(name, {})
+    if name in STEP_ONLY:
+        provenance["feature"] = name.rsplit("-", 1)[1]
     meta = {
         "provenance": json.dumps(provenance),
         "studioganYaml": merged_yaml,

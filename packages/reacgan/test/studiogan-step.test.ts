@@ -17,7 +17,10 @@ import { Trainer } from '../src/train/trainer.js';
 // squares and largest magnitude, three entries; studioganDigestTolerance) and the sums of Adam's moments
 // (studioganMomentTolerance): all 8 × PyTorch's own float32 error on the same step, per entry (the largest over
 // its float32 run and three runs from weights moved by one ulp: the step is piecewise smooth, see the script).
-// With the old discriminator shortcut (x instead of act(x)) every fixture fails. REACGAN_PARITY_REPORT=<file>
+// With the old discriminator shortcut (x instead of act(x)) every fixture fails. The `resnet-reacgan-<feature>`
+// fixtures add one step with each of the paper's companions switched on through StudioGAN's own config keys
+// (DiffAugment, CR, bCR, zCR, LeCam, R1, WGAN-GP, ADC, TAC), with every random draw of StudioGAN's step replayed
+// (replayDraws) and, for LeCam, its moving averages compared after the step. REACGAN_PARITY_REPORT=<file>
 // appends the losses' |ours − StudioGAN| and the largest |diff| / tolerance per fixture.
 
 function digest(before: ArrayLike<number>, after: ArrayLike<number>): number[] {
@@ -81,14 +84,37 @@ function basketSource(f: StudioganFixture, batchSize: number): BatchSource {
   };
 }
 
-/** StudioGAN's (z, y) draws, in the order its worker made them; any other draw fails the test. */
-function replayDraws(f: StudioganFixture): StepRandom & { calls: number } {
+/** One of StudioGAN's other draws as the fixture's provenance lists it (`draws`, in the order StudioGAN made them). */
+interface RecordedDraw {
+  fn: string;
+  caller: string;
+  shape: number[];
+  range?: [number, number];
+}
+
+/**
+ * StudioGAN's draws, in the order its worker made them: (z, y) per G batch, zCR's ε (`step.input.noise.<i>`) and
+ * every other draw (`step.input.draw.<i>`: DiffAugment's and the CR augmentations' torch.rand / randint /
+ * uniform_, GP's α), served in order to the trainer's uniform / integers requests. A request of another kind,
+ * size or range than StudioGAN's next draw, or any draw StudioGAN did not make, fails the test.
+ */
+function replayDraws(f: StudioganFixture): StepRandom & { calls: number; noise: number; draws: number } {
   const total = Number(f.provenance.fakeCalls);
-  const refuse = (what: string) => () => {
-    throw new Error(`${f.name}: the step drew ${what}, which StudioGAN's step did not`);
+  const noiseTotal = Number(f.provenance.noiseCalls ?? 0);
+  const recorded = (f.provenance.draws ?? []) as RecordedDraw[];
+  const next = (self: { draws: number }, what: string, n: number, fns: readonly string[]) => {
+    const i = self.draws;
+    const d = recorded[i];
+    if (!d) throw new Error(`${f.name}: the step drew ${n} ${what}, StudioGAN's step made no further draw (${recorded.length})`);
+    const count = d.shape.reduce((a, b) => a * b, 1);
+    if (!fns.includes(d.fn) || count !== n) throw new Error(`${f.name}: draw ${i}: the step drew ${n} ${what}, StudioGAN's was torch ${d.fn} of shape [${d.shape}] in ${d.caller}`);
+    self.draws++;
+    return { d, values: f.get(`step.input.draw.${i}`).data };
   };
   return {
     calls: 0,
+    noise: 0,
+    draws: 0,
     latents(n: number) {
       if (this.calls >= total) throw new Error(`${f.name}: the step drew more fake batches than StudioGAN (${total})`);
       const z = Float32Array.from(f.get(`step.input.fake.${this.calls}.z`).data);
@@ -97,9 +123,21 @@ function replayDraws(f: StudioganFixture): StepRandom & { calls: number } {
       this.calls++;
       return { z, y };
     },
-    latentNoise: refuse('z-space noise'),
-    uniform: refuse('uniform numbers'),
-    integers: refuse('random integers'),
+    latentNoise(n: number) {
+      if (this.noise >= noiseTotal) throw new Error(`${f.name}: the step drew z-space noise, which StudioGAN's step did not (beyond ${noiseTotal})`);
+      const eps = Float32Array.from(f.get(`step.input.noise.${this.noise}`).data);
+      if (eps.length % n !== 0) throw new Error(`${f.name}: noise ${this.noise} has ${eps.length} values, the step asked for ${n} rows`);
+      this.noise++;
+      return eps;
+    },
+    uniform(n: number) {
+      return Float32Array.from(next(this, 'uniform numbers', n, ['rand', 'uniform_']).values);
+    },
+    integers(n: number, low: number, high: number) {
+      const { d, values } = next(this, `integers in [${low}, ${high})`, n, ['randint']);
+      if (d.range && (d.range[0] !== low || d.range[1] !== high)) throw new Error(`${f.name}: draw ${this.draws - 1}: the step drew integers in [${low}, ${high}), StudioGAN's ${d.caller} in [${d.range[0]}, ${d.range[1]})`);
+      return Int32Array.from(values);
+    },
     getState: () => null,
     setState: () => {},
   };
@@ -119,6 +157,19 @@ function expectEntries(f: StudioganFixture, key: string, ours: number[], toleran
   return worst;
 }
 
+/**
+ * Entries where the native 'tensorflow' backend's float32 exceeds the error model (8 × PyTorch's own float32 spread)
+ * without a behaviour difference, and the factor their tolerance is widened by on that backend only (every other
+ * entry, and every entry on cpu, keeps the model's tolerance). Measured (docs/parity.md, "One step with each
+ * feature"): resnet-reacgan-bcr's sum of G's first Adam moment of the last block's conv2d2: |ours − StudioGAN|
+ * 2.7–2.8e-4 on native (1.15–1.21 × its tolerance), within 0.12 × on cpu, where PyTorch's own float32 runs (its run
+ * and eight one-ulp-perturbed ones) stay within 2.7e-5. Running the D updates on cpu and the G update on native
+ * gives 0.79 ×, the reverse 0.29 ×: TensorFlow's kernels in the G update, not the step's logic.
+ */
+const NATIVE_ALLOWANCE: Record<string, number> = {
+  'resnet-reacgan-bcr step.adam.G.m.blocks.3.0.conv2d2.weight_orig': 1.5,
+};
+
 const report: string[] = [];
 afterAll(() => {
   if (report.length && process.env.REACGAN_PARITY_REPORT) fs.appendFileSync(process.env.REACGAN_PARITY_REPORT, report.join('\n') + '\n');
@@ -130,9 +181,13 @@ afterAll(() => {
 // no code path the others do not run. On the native 'tensorflow' backend when it is installed (seconds per
 // fixture); without it, on tfjs's pure-JS cpu backend (about a minute per narrow fixture), ReACGAN's resnet
 // and big_resnet only. REACGAN_STEP_FIXTURES (comma-separated names) overrides the list.
+// The feature fixtures (`resnet-reacgan-<feature>`, step only, 1–3 s each on the native backend) run with the native
+// backend; on cpu they take about a minute each and run on request:
+//   REACGAN_TEST_BACKENDS=cpu REACGAN_STEP_FIXTURES=resnet-reacgan-diffaug,resnet-reacgan-cr,… (all nine pass).
 const native = testBackends().includes('tensorflow');
+const FEATURE_STEP_FIXTURES = ['diffaug', 'cr', 'bcr', 'zcr', 'lecam', 'r1', 'gp', 'adc', 'tac'].map((feature) => `resnet-reacgan-${feature}`);
 const STEP_FIXTURES = process.env.REACGAN_STEP_FIXTURES?.split(',').filter(Boolean) ?? (native
-  ? ['deep_conv-reacgan', 'resnet-reacgan', 'big_resnet-reacgan', 'big_resnet-reacgan-64', 'resnet-contragan', 'big_resnet-contragan', 'resnet-acgan-mod', 'big_resnet-acgan-mod', 'resnet-biggan-mod', 'big_resnet-biggan-mod']
+  ? ['deep_conv-reacgan', 'resnet-reacgan', 'big_resnet-reacgan', 'big_resnet-reacgan-64', 'resnet-contragan', 'big_resnet-contragan', 'resnet-acgan-mod', 'big_resnet-acgan-mod', 'resnet-biggan-mod', 'big_resnet-biggan-mod', ...FEATURE_STEP_FIXTURES]
   : ['resnet-reacgan', 'big_resnet-reacgan']);
 
 describeBackends("one training step equals StudioGAN's worker", (backend) => {
@@ -148,9 +203,17 @@ describeBackends("one training step equals StudioGAN's worker", (backend) => {
       G.loadStateDict(models.fromStudioganStateDict(G, f.stateDict('G')));
       D.loadStateDict(models.fromStudioganStateDict(D, f.stateDict('D')));
       trainer.generatorEma?.loadStateDict(G.stateDict());
+      // The step's options (the script's STEP_OPTIONS): StudioGAN's current_step and the LeCam moving averages its
+      // worker resumed from.
+      const options = (f.provenance.stepOptions ?? {}) as { current_step?: number; lecam_emas?: Record<string, number> };
+      trainer.step = options.current_step ?? 0;
+      const lecam = trainer.terms.find((t) => t.name === 'lecam')?.state;
+      if (options.lecam_emas) for (const key of ['D_real', 'D_fake']) lecam!.get(key)!.assign(tf.scalar(options.lecam_emas[key]));
       await trainer.trainStep();
       const [record] = await trainer.flush();
       expect(random.calls, 'fake batches drawn').toBe(Number(f.provenance.fakeCalls));
+      expect(random.noise, 'zCR noise batches drawn').toBe(Number(f.provenance.noiseCalls ?? 0));
+      expect(random.draws, "StudioGAN's other draws used").toBe(((f.provenance.draws ?? []) as unknown[]).length);
 
       const failures: string[] = [];
       worstEntry = { ratio: 0, what: '' };
@@ -166,6 +229,13 @@ describeBackends("one training step equals StudioGAN's worker", (backend) => {
         loss('step.loss.d', record.values['d/loss']);
         if (f.has('step.loss.dCond')) loss('step.loss.dCond', record.values['d/cond']);
         loss('step.loss.g', record.values['g/loss']);
+      }
+      // LeCam's moving averages after the step (StudioGAN: ops.LeCamEMA's D_real / D_fake).
+      for (const key of ['D_real', 'D_fake']) {
+        if (!f.has(`step.lecam.${key}`)) continue;
+        const value = lecam!.get(key)!.dataSync()[0];
+        worst.loss = Math.max(worst.loss, expectEntries(f, `step.lecam.${key}`, [value], studioganTolerance(f, `step.lecam.${key}`).perEntry!, ['value'], failures));
+        lossDiffs.push(`lecam.${key} ${Math.abs(value - f.get(`step.lecam.${key}`).data[0]).toExponential(2)}`);
       }
       const initial = { G: f.stateDict('G'), D: f.stateDict('D'), G_ema: f.stateDict('G') };
       for (const [prefix, module] of [['G', G], ['D', D], ['G_ema', trainer.generatorEma]] as const) {
@@ -191,7 +261,8 @@ describeBackends("one training step equals StudioGAN's worker", (backend) => {
             const values = models.toStudioganLayout({ ...mapping, transform: mapping.transform.kind === 'counter' ? { kind: 'identity' } : mapping.transform }, t).data;
             const d = digest(new Float32Array(values.length), values).slice(0, 2);
             const key = `step.adam.${prefix}.${slot}.${mapping.studioganName}`;
-            const tolerance = studioganMomentTolerance(f, key, values.length);
+            const allowance = backend === 'tensorflow' ? (NATIVE_ALLOWANCE[`${name} ${key}`] ?? 1) : 1;
+            const tolerance = studioganMomentTolerance(f, key, values.length)?.map((t) => t * allowance) ?? null;
             if (tolerance) worst.adam = Math.max(worst.adam, expectEntries(f, key, d, tolerance, ['sum', 'sumSq'], failures));
             else zeroMoments++;
           }
