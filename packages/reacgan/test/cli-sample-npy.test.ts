@@ -99,3 +99,33 @@ describe('reacgan sample --latents / --labels / --format npy', () => {
     expect(line).toMatch(/wrote .*a\.png: 5 images, 5 per row/);
   });
 });
+
+describe('sample / evaluate / train refuse what they cannot use before writing anything', () => {
+  it('sample --per-class refuses a non-empty --out folder (earlier images would mix in), and fills a new one', async () => {
+    const out = join(dir, 'per-class-old');
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(join(out, '0'), { recursive: true });
+    await writeFile(join(out, '0', '7.png'), 'an older image');
+    await expect(cli(['sample', '--checkpoint', checkpoint, '--per-class', '1', '--out', out])).rejects.toThrow(/--out: expected a new or empty folder, received .*per-class-old, which holds 1 entry \(0\)/);
+    expect(await readFile(join(out, '0', '7.png'), 'utf8')).toBe('an older image');
+    expect(existsSync(join(out, '0', '0.png'))).toBe(false);
+    await writeFile(join(dir, 'a-file'), '');
+    await expect(cli(['sample', '--checkpoint', checkpoint, '--per-class', '1', '--out', join(dir, 'a-file')])).rejects.toThrow(/--out: expected a new or empty folder, received .*a-file, which is a file/);
+    const fresh = join(dir, 'per-class-new');
+    await cli(['sample', '--checkpoint', checkpoint, '--per-class', '1', '--out', fresh]);
+    expect(existsSync(join(fresh, '0', '0.png'))).toBe(true);
+  });
+
+  it('--best on a run without a best checkpoint, a missing --run and a --resume file name the flag', async () => {
+    const run = join(dir, 'run');
+    for (const command of ['sample', 'evaluate']) {
+      await expect(cli([command, '--run', run, '--best'])).rejects.toThrow(/--best: expected .*best\.safetensors .*received --run .*run, which has none; drop --best/);
+      await expect(cli([command, '--run', join(dir, 'nowhere')])).rejects.toThrow(/--run: expected a run directory, received .*nowhere, which does not exist/);
+    }
+    await expect(cli(['sample', '--run', join(dir, 'a-file')])).rejects.toThrow(/--run: expected a run directory, received .*a-file, which is a file/);
+    await writeFile(join(dir, 'notes.txt'), 'x');
+    await expect(cli(['train', '--resume', join(dir, 'notes.txt'), '--steps', '2', '--no-progress'])).rejects.toThrow(/--resume: expected a run directory .* or a \.safetensors checkpoint file, received .*notes\.txt, a file that is not a \.safetensors checkpoint/);
+    await expect(cli(['train', '--resume', join(dir, 'nowhere'), '--steps', '2', '--no-progress'])).rejects.toThrow(/--resume: expected .*, received .*nowhere, which does not exist/);
+    await expect(cli(['train', '--resume', dir, '--steps', '2', '--no-progress'])).rejects.toThrow(/--resume: expected .*, a folder without checkpoints\/last\.safetensors/);
+  });
+});

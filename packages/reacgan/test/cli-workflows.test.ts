@@ -111,6 +111,15 @@ describe(`your own image folder in one command [${backend}]`, () => {
     expect(Number.isFinite(report.evaluation.fid)).toBe(true);
   });
 
+  it("evaluate --run without --extractor measures with the run's evaluation extractor (mnist-judge here, not inception-v3-fid); --out's folder is created", async () => {
+    const file = join(dir, 'evaluations', 'shapes', 'fid.json');
+    const { out, err } = await cli(['evaluate', '--run', run(), '--num-samples', '12', '--metrics', 'fid', '--out', file, '--backend', backend]);
+    expect(err).toMatch(/extractor mnist-judge: the run's evaluation extractor \(recorded in .*last\.safetensors\); pass --extractor to choose another/);
+    const result = JSON.parse(out);
+    expect(result.protocol.extractor).toMatch(/reacgan-mnist-judge/);
+    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual(result);
+  });
+
   it('info shows what a folder of greyscale images becomes (1 channel), and --img-size 64 picks the resnet backbone', async () => {
     const grey = join(dir, 'grey');
     await makeFolder(grey, { perClass: 2, grey: true });

@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import * as dataNode from '@reacgan/data/node';
 import { Option, type Command } from 'commander';
@@ -72,7 +73,7 @@ export function registerEvaluateCommand(program: Command): void {
     .addOption(new Option('--split <split>', 'reference split (default: test for MNIST/CIFAR, valid for folders with split subfolders, else the whole folder)').choices(['train', 'test', 'valid', 'val']))
     .option('--img-size <n>', 'with --images: the size images are brought to before the extractor (default: the most frequent size of the images)', positiveIntArg('--img-size'))
     .option('--num-samples <n>', 'generated samples (default: the reference split size)', intArg('--num-samples'))
-    .addOption(new Option('--extractor <name>', 'feature extractor (default mnist-judge for an MNIST reference, cifar10-judge for CIFAR-10, else inception-v3-fid)').choices(['mnist-judge', 'cifar10-judge', 'inception-v3-fid']))
+    .addOption(new Option('--extractor <name>', "feature extractor (default: the run's own evaluation extractor (train --eval-extractor) unless --dataset is given, else mnist-judge for an MNIST reference, cifar10-judge for CIFAR-10, else inception-v3-fid)").choices(['mnist-judge', 'cifar10-judge', 'inception-v3-fid']))
     .option('--inception-weights <file>', `pytorch-fid's pt_inception-2015-12-05-6726825d.pth for inception-v3-fid (from ${FID_INCEPTION_WEIGHTS_URL}; default: that file in the cache folder)`)
     .option('--judge-data <path>', "CIFAR-10 for the cifar10-judge, read only when that judge is not cached yet (it trains once on the training split; a cached judge needs no data): the official .tar.gz or its folder, or train/<class>/ + test/<class>/ image folders or an archive of them (default: the reference when it is CIFAR-10, else the dataset cache, $REACGAN_DATA_DIR)")
     .option('--allow-unverified-weights', "accept an --inception-weights file that is not pytorch-fid's (its SHA-256 goes into the output; FIDs not comparable with published ones)")
@@ -91,7 +92,7 @@ export function registerEvaluateCommand(program: Command): void {
     .option('--no-ema', 'evaluate G instead of the EMA generator')
     .option('--no-cache', "recompute the reference statistics instead of using @reacgan/metrics' cache (<cache>/metrics/statistics)")
     .addOption(new Option('--on-bad-file <mode>', "unreadable image files: 'error' lists them and stops, 'skip' leaves them out with a warning").choices(['error', 'skip']))
-    .option('--out <file>', 'also write the JSON here (a run\'s evaluation is always written to <run>/evaluation-step-<k>.json as well; with --images, printed only unless --out)')
+    .option('--out <file>', 'also write the JSON here (its folder is created when missing; a run\'s evaluation is always written to <run>/evaluation-step-<k>.json as well; with --images, printed only unless --out)')
     .addOption(backendOption());
   addGenerationStatisticsOptions(command).action(
     cliAction({ split: '--split', onBadFile: true, root: true, kidSubsetSize: true, inceptionWeights: true }, async (options: EvaluateCliOptions) => {
@@ -127,7 +128,11 @@ export function registerEvaluateCommand(program: Command): void {
         const file = checkpointPath(options.run, options.checkpoint, options.best ? 'best' : 'last');
         const loaded = await loadGenerator(file, { ema: options.ema });
         try {
-          result = await evaluateGenerator(loaded, { ...common, numSamples: options.numSamples, seed: options.seed, truncation: options.truncation ?? null, statistics, spectralNorm: options.spectralNorm });
+          // Without --extractor (and --dataset), a run is measured with the extractor it was evaluated with during training (recorded in its checkpoints).
+          const recorded = loaded.info.evaluation?.extractor;
+          const extractor = options.extractor ?? (recorded && recorded !== 'none' && options.dataset === undefined ? recorded : undefined);
+          if (!options.extractor && extractor) console.error(`extractor ${extractor}: the run's evaluation extractor (recorded in ${file}); pass --extractor to choose another`);
+          result = await evaluateGenerator(loaded, { ...common, extractor, numSamples: options.numSamples, seed: options.seed, truncation: options.truncation ?? null, statistics, spectralNorm: options.spectralNorm });
         } finally {
           disposeLoaded(loaded);
         }
@@ -135,7 +140,12 @@ export function registerEvaluateCommand(program: Command): void {
         runRecord = join(options.run ?? dirname(dirname(file)), `evaluation-step-${loaded.step}.json`);
       }
       const json = JSON.stringify(result, null, 2);
-      for (const file of new Set([runRecord && resolve(runRecord), out && resolve(out)])) if (file) await writeFileAtomic(file, json + '\n');
+      // Like sample and export, --out's folder is created when missing.
+      for (const file of new Set([runRecord && resolve(runRecord), out && resolve(out)])) {
+        if (!file) continue;
+        await mkdir(dirname(file), { recursive: true });
+        await writeFileAtomic(file, json + '\n');
+      }
       console.log(json);
     }),
   );

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import * as metrics from '@reacgan/metrics';
 import { type Command, Option } from 'commander';
 import { initBackend } from '../backend.js';
-import { writeFileAtomic } from '../node/fs-atomic.js';
+import { assertNewOrEmptyFolder, writeFileAtomic } from '../node/fs-atomic.js';
 import { checkpointPath, classGrid, disposeLoaded, labelsFromNpy, latentsFromNpy, loadGenerator, prepareLoadedGenerator, sampleLoaded, writePerClassImages } from '../node/generator.js';
 import { perClassLabels } from '../node/run.js';
 import { imagesFromNhwc, tileImages } from '../report/images.js';
@@ -44,7 +44,7 @@ export function registerSampleCommand(program: Command): void {
     .option('--checkpoint <file>', 'a checkpoint file instead of the run\'s last')
     .option('--best', 'use the run\'s checkpoints/best.safetensors')
     .option('--per-class <n>', 'write n images per class as <out>/<class name>/<n>.png (8-bit PNG, native size)', positiveIntArg('--per-class'))
-    .option('--out <path>', 'grid: a .png file (default <run>/samples/sample-seed<seed>.png); --per-class: a folder (required)')
+    .option('--out <path>', 'grid: a .png file (default <run>/samples/sample-seed<seed>.png); --per-class: a new or empty folder (required)')
     .option('--columns <n>', 'grid columns (samples per class)', positiveIntArg('--columns'), 10)
     .option('--seed <n>', 'seed of z', intArg('--seed'), 0)
     .option('--truncation <t>', 'truncated-normal z with threshold t (StudioGAN truncation_factor; -1 = none)', numberArg('--truncation'))
@@ -56,6 +56,8 @@ export function registerSampleCommand(program: Command): void {
   addGenerationStatisticsOptions(command).action(
     cliAction(async (options: SampleOptions) => {
       const request = generationStatisticsRequest(options);
+      // --per-class fills a folder: refuse one that holds earlier images before anything is loaded or written.
+      if (options.perClass !== undefined && options.out && !(options.latents || options.labels || options.format === 'npy')) await assertNewOrEmptyFolder(options.out, '--out');
       await initBackend({ backend: options.backend });
       const file = checkpointPath(options.run, options.checkpoint, options.best ? 'best' : 'last');
       const loaded = await loadGenerator(file, { ema: options.ema });

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import { type Command, Option } from 'commander';
 import { formatBackendReport, initBackend, parseBackendChoice } from '../backend.js';
@@ -148,7 +148,7 @@ export function registerTrainCommand(program: Command): void {
       let out: string;
       let dataset: CliConfig['dataset'];
       if (options.resume) {
-        const file = options.resume.endsWith('.safetensors') ? options.resume : join(options.resume, 'checkpoints', 'last.safetensors');
+        const file = resumeCheckpoint(options.resume);
         const ckpt = await loadCheckpoint(file);
         assertResumable(file, ckpt);
         config = resumeConfig(ckpt.meta.config, ckpt.meta.step, options);
@@ -211,4 +211,16 @@ export function registerTrainCommand(program: Command): void {
       }
     }),
   );
+}
+
+/** The checkpoint `--resume <run directory | checkpoint file>` names. @throws Error naming --resume, what was expected and what was received. */
+function resumeCheckpoint(resume: string): string {
+  const expected = '--resume: expected a run directory (with checkpoints/last.safetensors) or a .safetensors checkpoint file';
+  if (!existsSync(resume)) throw new Error(`${expected}, received ${resume}, which does not exist`);
+  const isDirectory = statSync(resume).isDirectory();
+  if (!isDirectory && resume.endsWith('.safetensors')) return resume;
+  if (!isDirectory) throw new Error(`${expected}, received ${resume}, a file that is not a .safetensors checkpoint`);
+  const file = join(resume, 'checkpoints', 'last.safetensors');
+  if (!existsSync(file)) throw new Error(`${expected}, received ${resume}, a folder without checkpoints/last.safetensors`);
+  return file;
 }

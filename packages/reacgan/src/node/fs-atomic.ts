@@ -46,3 +46,24 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, i
   }
   await io.sync(dirname(path));
 }
+
+/**
+ * Refuses an output folder that already holds something, before anything is written (so files of an earlier
+ * output never mix with the new ones). A missing folder is fine (the caller creates it).
+ * @param path the folder (`--out`)
+ * @param flag the option named in the error, e.g. '--out'
+ * @returns true when the folder exists (empty), false when it does not exist
+ * @throws Error naming `flag`, what was expected (a new or empty folder) and what `path` holds (or that it is a file)
+ */
+export async function assertNewOrEmptyFolder(path: string, flag: string): Promise<boolean> {
+  const existing = await fsp.readdir(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return null;
+    if (error.code === 'ENOTDIR') throw new Error(`${flag}: expected a new or empty folder, received ${path}, which is a file`);
+    return Promise.reject(error);
+  });
+  if (existing && existing.length) {
+    const shown = existing.sort().slice(0, 3).join(', ');
+    throw new Error(`${flag}: expected a new or empty folder, received ${path}, which holds ${existing.length} entr${existing.length === 1 ? 'y' : 'ies'} (${shown}${existing.length > 3 ? ', …' : ''}); choose another ${flag} or empty it`);
+  }
+  return existing !== null;
+}

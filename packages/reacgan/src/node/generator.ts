@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as data from '@reacgan/data';
@@ -39,7 +39,16 @@ export function checkpointPath(run: string | undefined, checkpoint: string | und
     return checkpoint;
   }
   if (!run) throw new Error('expected --run <run directory> or --checkpoint <file>, received neither');
-  return join(run, 'checkpoints', `${which}.safetensors`);
+  const file = join(run, 'checkpoints', `${which}.safetensors`);
+  if (!existsSync(file)) {
+    if (!existsSync(run)) throw new Error(`--run: expected a run directory, received ${run}, which does not exist`);
+    if (!statSync(run).isDirectory()) throw new Error(`--run: expected a run directory, received ${run}, which is a file (a checkpoint file goes to --checkpoint)`);
+    if (which === 'best') {
+      throw new Error(`--best: expected ${file} (the best checkpoint a run keeps when it evaluates during training, e.g. train --eval-extractor), received --run ${run}, which has none; drop --best to use its last checkpoint`);
+    }
+    throw new Error(`--run: expected a run directory holding checkpoints/last.safetensors, received ${run}, which has none`);
+  }
+  return file;
 }
 
 /**

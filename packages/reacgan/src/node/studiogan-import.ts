@@ -30,7 +30,7 @@ import { defaultClassNames } from '../export/web-export.js';
 import type { TrainingStateMeta } from '../train/state.js';
 import { versions } from '../versions.js';
 import { type CheckpointInfo, saveCheckpoint } from './checkpoint.js';
-import { writeFileAtomic } from './fs-atomic.js';
+import { assertNewOrEmptyFolder, writeFileAtomic } from './fs-atomic.js';
 
 /** Which networks to import: the EMA generator (default), the generator, or everything a training resume needs. */
 export type StudioganImportWhich = 'G_ema' | 'G' | 'all';
@@ -522,12 +522,7 @@ function hyperparameterWarnings(network: 'G' | 'D', summary: OptimizerSummary, c
 export async function importStudioganCheckpoint(options: ImportStudioganOptions): Promise<ImportStudioganResult> {
   const log = options.log ?? (() => undefined);
   const out = resolve(options.out);
-  const existing = await readdir(out).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return null;
-    if (error.code === 'ENOTDIR') throw new Error(`--out: expected a new or empty folder, received ${options.out}, which is a file`);
-    return Promise.reject(error);
-  });
-  if (existing && existing.length) throw new Error(`--out: expected a new or empty folder, received ${options.out}, which holds ${existing.slice(0, 3).join(', ')}${existing.length > 3 ? ', …' : ''}`);
+  const existing = await assertNewOrEmptyFolder(options.out, '--out');
 
   // ---- config (before the files: apply_g_ema decides which files are needed)
   const { input, text: configText, origins } = await readConfig(options.config);
