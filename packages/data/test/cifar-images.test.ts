@@ -149,6 +149,22 @@ describe('CIFAR-10 from class folders of images (format images)', () => {
     }
   });
 
+  it('train/ + test/ next to an unrelated folder (extra/): both splits read, nothing reported missing', async () => {
+    const root = path.join(dir, 'with-extra');
+    await writeImageFolders(root);
+    write(path.join(root, 'extra', 'notes', 'a.png'), encodePng({ width: 32, height: 32, colorType: 2, bitDepth: 8, samples: pixels(0, 0) }));
+    const test = await loadCifar10({ root, split: 'test' });
+    expect(test.count).toBe(10);
+    const train = await loadCifar10({ root });
+    expect(train.count).toBe(21);
+    // The generic loader cannot tell which layout is meant: it names the extra folder, never an existing one.
+    const e = await loadImageFolder({ root, split: 'test' }).catch((error) => error);
+    expect(e).toBeInstanceOf(DatasetError);
+    expect(e.code).toBe('BAD_LAYOUT');
+    expect(e.problems).toEqual([{ file: 'extra/', problem: 'not a split folder (train, valid, val, test)' }]);
+    expect((await loadImageFolder({ root, split: 'test', layout: 'splits' })).count).toBe(10);
+  });
+
   testDatasetConformance('CIFAR-10 images (test split, from the archive)', async () => {
     await ready;
     return loadCifar10({ root: archive, split: 'test', cacheDir: cache });

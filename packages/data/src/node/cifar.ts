@@ -262,7 +262,7 @@ function packImages(kind: Kind, decoded: readonly { file: string; image: Decoded
  * order: classes sorted, files sorted within a class).
  */
 async function parseImageFolder(kind: Kind, root: string, split: 'train' | 'test', expected: readonly string[]): Promise<Parsed> {
-  const ds = await loadImageFolder({ root, split, inMemory: true });
+  const ds = await loadImageFolder({ root, split, inMemory: true, layout: 'splits' });
   const where = path.join(root, split);
   checkImageClasses(kind, ds.classNames, expected, where);
   const decoded = await Promise.all(Array.from({ length: ds.count }, async (_, i) => ({ file: ds.fileOf(i), image: await ds.readImage(i) })));

@@ -33,6 +33,13 @@ export interface ImageFolderOptions extends ImageFileOptions {
   evalFallback?: 'error' | 'train';
   /** Extensions read as images (case-insensitive); default `IMAGE_EXTENSIONS`. Other files are ignored. */
   extensions?: readonly string[];
+  /**
+   * 'auto' (default): `root/{train,valid,val,test}/` is the split layout, any other root the one-split
+   * layout; a root mixing `train/` + another split folder with other folders is ambiguous and throws
+   * BAD_LAYOUT naming the other folders. 'splits': the caller knows the root holds split folders
+   * (e.g. CIFAR-10's train/ + test/); other folders beside them are ignored. 'flat': root/<class>/ only.
+   */
+  layout?: 'auto' | 'flat' | 'splits';
 }
 
 export type ImageFolderDataset = (StreamedImageFileDataset | InMemoryImageFileDataset) & {
@@ -88,7 +95,19 @@ export async function loadImageFolder(options: ImageFolderOptions): Promise<Imag
   const warn = options.onWarning ?? ((m: string) => console.warn(m));
 
   const top = await subdirectories(root);
-  const layout: 'flat' | 'splits' = top.includes('train') && top.every((d) => SPLIT_DIRS.has(d)) ? 'splits' : 'flat';
+  const asked = options.layout ?? 'auto';
+  assertOneOf('options.layout', asked, ['auto', 'flat', 'splits']);
+  if (asked === 'auto' && top.includes('train') && top.some((d) => d !== 'train' && SPLIT_DIRS.has(d))) {
+    const others = top.filter((d) => !SPLIT_DIRS.has(d)).sort(compareCodePoints);
+    if (others.length > 0) {
+      const splits = top.filter((d) => SPLIT_DIRS.has(d)).sort(compareCodePoints);
+      throw new DatasetError('BAD_LAYOUT', `image folder ${root}: split folders (${splits.map((d) => `${d}/`).join(', ')}) next to other folders, so it is neither <root>/<split>/<class>/<image> nor <root>/<class>/<image>; move these out of the root:`, {
+        root,
+        problems: others.map((d) => ({ file: `${d}/`, problem: 'not a split folder (train, valid, val, test)' })),
+      });
+    }
+  }
+  const layout: 'flat' | 'splits' = asked === 'auto' ? (top.includes('train') && top.every((d) => SPLIT_DIRS.has(d)) ? 'splits' : 'flat') : asked;
   let splitDir: string;
   let split: SplitName = requested ?? 'train';
   const missingSplit = (wanted: string, looked: string[]): string => {
@@ -101,7 +120,10 @@ export async function loadImageFolder(options: ImageFolderOptions): Promise<Imag
     return layout === 'splits' ? path.join(root, 'train') : root;
   };
   if (layout === 'splits') {
-    if (split === 'train') splitDir = path.join(root, 'train');
+    if (split === 'train') {
+      splitDir = path.join(root, 'train');
+      if (!top.includes('train')) throw new DatasetError('MISSING_SPLIT', `image folder ${root}: the 'train' split does not exist`, { root, problems: [{ file: splitDir, problem: 'missing' }] });
+    }
     else if (split === 'test') splitDir = top.includes('test') ? path.join(root, 'test') : missingSplit('test', [path.join(root, 'test')]);
     else {
       const found = ['valid', 'val'].find((d) => top.includes(d));
@@ -149,6 +171,13 @@ export interface ImageFilesOptions extends ImageFileOptions {
   root: string;
   /** Extensions read as images (case-insensitive); default `IMAGE_EXTENSIONS`. Other files are ignored. */
   extensions?: readonly string[];
+  /**
+   * 'auto' (default): `root/{train,valid,val,test}/` is the split layout, any other root the one-split
+   * layout; a root mixing `train/` + another split folder with other folders is ambiguous and throws
+   * BAD_LAYOUT naming the other folders. 'splits': the caller knows the root holds split folders
+   * (e.g. CIFAR-10's train/ + test/); other folders beside them are ignored. 'flat': root/<class>/ only.
+   */
+  layout?: 'auto' | 'flat' | 'splits';
 }
 
 /**
