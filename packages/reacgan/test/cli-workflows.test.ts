@@ -374,6 +374,21 @@ describe('refusals and messages', () => {
     await expect(cli(['info', '--preset', 'mnist/reacgan', '--set', 'LOSS.m_p=2'])).rejects.toThrow(/loss\.mP \(--set LOSS\.m_p\): expected <= 1, received 2/);
   });
 
+  it('train --config given a .pth checkpoint (a zip) or other binary file: the flag, a StudioGAN YAML expected, what the file is, no raw bytes', async () => {
+    const pth = new URL('./__fixtures__/studiogan-pth/resnet-reacgan/model=G_ema-current-weights-step=1.pth', import.meta.url).pathname;
+    const out = join(dir, 'pth-config');
+    const error = await cli(['train', '--config', pth, '--dataset', 'mnist', '--out', out, '--no-progress', '--backend', backend]).catch((e: Error) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toMatch(
+      /^--config .*step=1\.pth: expected a StudioGAN YAML config \(e\.g\. src\/configs\/CIFAR10\/ReACGAN\.yaml\), received a zip archive \(\d+ bytes; a PyTorch \.pth checkpoint is one\); to use a StudioGAN \.pth checkpoint, import it with `reacgan import-studiogan --checkpoint/,
+    );
+    expect((error as Error).message).not.toContain('PK\u0003\u0004');
+    expect(existsSync(out)).toBe(false);
+    const binary = join(dir, 'weights.bin');
+    await writeFile(binary, Buffer.from([0x00, 0x01, 0xfe, 0xff, 0x10]));
+    await expect(cli(['info', '--config', binary])).rejects.toThrow(/^--config .*weights\.bin: expected a StudioGAN YAML config .*, received a 5-byte file starting with bytes 00 01 fe ff/);
+  });
+
   it('train --backend wasm is refused up front, with the reason', async () => {
     const out = join(dir, 'wasm');
     await expect(cli(['train', '--backend', 'wasm', '--out', out])).rejects.toThrow(/--backend wasm: TensorFlow\.js's wasm backend cannot train convolutional GANs \(it has no Conv2DBackpropFilter kernel/);

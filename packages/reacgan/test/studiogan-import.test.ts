@@ -233,13 +233,22 @@ describe.skipIf(!names.length)('import errors: every problem by name, nothing wr
       /^--checkpoint .*config\.yaml: expected a StudioGAN \.pth checkpoint \(a zip archive, as torch\.save >= 1\.6 writes it in StudioGAN's save_model\), received a text file \(\d+ bytes, first line "[^"]+"\)$/,
     );
     await expect(importStudioganCheckpoint({ config: join(folder, 'model=G_ema-current-weights-step=1.pth'), checkpoint: folder, out: join(dir, 'x7') })).rejects.toThrow(
-      /^--config .*step=1\.pth: expected the run's StudioGAN YAML config .*, received a zip archive \(a \.pth checkpoint goes to --checkpoint\)$/,
+      /^--config .*step=1\.pth: expected a StudioGAN YAML config .*, received a zip archive \(\d+ bytes; a PyTorch \.pth checkpoint is one\); a \.pth checkpoint goes to --checkpoint$/,
     );
-    const empty = join(dir, 'model=G_ema-current-weights-step=3.pth');
+    // An empty config or one of unrelated keys is refused up front (not later as "apply_g_ema false" or missing keys).
     const { writeFile } = await import('node:fs/promises');
+    const emptyConfig = join(dir, 'empty.yaml');
+    await writeFile(emptyConfig, '');
+    await expect(importStudioganCheckpoint({ config: emptyConfig, checkpoint: folder, out: join(dir, 'x8') })).rejects.toThrow(
+      /^--config .*empty\.yaml: expected the run's StudioGAN YAML config \(DATA, MODEL, LOSS, OPTIMIZATION, … sections, .*\), received an empty file$/,
+    );
+    const unrelated = join(dir, 'unrelated.yaml');
+    await writeFile(unrelated, 'foo: bar\n');
+    await expect(importStudioganCheckpoint({ config: unrelated, checkpoint: folder, out: join(dir, 'x9') })).rejects.toThrow(/--config .*unrelated\.yaml[^]*foo.*: unknown key/);
+    const empty = join(dir, 'model=G_ema-current-weights-step=3.pth');
     await writeFile(empty, '');
     await expect(importStudioganCheckpoint({ config, checkpoint: empty, out: join(dir, 'x6') })).rejects.toThrow(/^--checkpoint .*step=3\.pth: expected a StudioGAN \.pth checkpoint .*, received an empty file$/);
-    expect(existsSync(join(dir, 'x1')) || existsSync(join(dir, 'x2')) || existsSync(join(dir, 'x3')) || existsSync(join(dir, 'x5')) || existsSync(join(dir, 'x6'))).toBe(false);
+    expect(existsSync(join(dir, 'x1')) || existsSync(join(dir, 'x2')) || existsSync(join(dir, 'x3')) || existsSync(join(dir, 'x5')) || existsSync(join(dir, 'x6')) || existsSync(join(dir, 'x8')) || existsSync(join(dir, 'x9'))).toBe(false);
   });
 
   it('a single G_ema file imports alone (default --which from the file) and samples', async () => {

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import * as dataNode from '@reacgan/data/node';
 import { type Command, Option } from 'commander';
@@ -8,6 +7,7 @@ import { DEFAULT_PRESET, mergeConfigInputs, getPreset } from '../config/presets.
 import { type ReacganConfig, resolveConfig, unsupportedFeatures } from '../config/resolve.js';
 import { type ConfigInput } from '../config/schema.js';
 import { parseConfigText } from '../config/yaml.js';
+import { readConfigFile } from '../node/file-kind.js';
 import { describeFolder, folderFacts, folderPreset, inferredImageSize } from '../node/folder.js';
 import { datasetKind, studioGanDatasetName } from '../node/run.js';
 
@@ -126,9 +126,7 @@ export async function configFromCli(options: ConfigCliOptions, open: OpenDataOpt
   let origins: KeyOrigins = new Map();
   const folderDefault = !options.preset && !options.config && options.dataset === 'folder';
   if (options.config) {
-    const text = await readFile(options.config, 'utf8').catch((error: Error) => {
-      throw new Error(`--config ${options.config}: cannot read (${error.message})`);
-    });
+    const text = await readConfigFile(options.config, '--config', 'to use a StudioGAN .pth checkpoint, import it with `reacgan import-studiogan --checkpoint <file> --config <its YAML> --out <folder>`');
     const parsed = parseConfigText(text, options.config);
     base = parsed.input;
     origins = parsed.origins;

@@ -18,7 +18,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import * as metrics from '@reacgan/metrics';
 import { readTorchCheckpointFile } from '@reacgan/metrics/node';
@@ -30,6 +30,7 @@ import { defaultClassNames } from '../export/web-export.js';
 import type { TrainingStateMeta } from '../train/state.js';
 import { versions } from '../versions.js';
 import { type CheckpointInfo, saveCheckpoint } from './checkpoint.js';
+import { describeFileHead, isZipHead, readConfigFile } from './file-kind.js';
 import { assertNewOrEmptyFolder, writeFileAtomic } from './fs-atomic.js';
 
 /** Which networks to import: the EMA generator (default), the generator, or everything a training resume needs. */
@@ -171,18 +172,6 @@ async function checkpointFolder(dir: string): Promise<{ dir: string; candidates:
   throw new Error(`--checkpoint ${dir}: no StudioGAN checkpoint in it (expected files named model={G,D,G_ema}-{best,current}-weights-step=N.pth, as StudioGAN's save_model writes them)`);
 }
 
-/** What a file that is not a zip archive looks like, for the error: empty, a legacy torch.save file, text (its start), or its first bytes. */
-function describeNonZip(head: Uint8Array, size: number): string {
-  if (size === 0) return 'an empty file';
-  if (head[0] === 0x80 && head[1] === 0x02 && head[2] === 0x8a) return 'a legacy torch.save file (torch < 1.6, not a zip archive): re-save it with torch >= 1.6 (torch.save(torch.load(f), f))';
-  const text = Buffer.from(head).toString('utf8').replace(/\ufffd+$/, ''); // a character cut at the 64th byte
-  if (!text.includes('\ufffd') && /^[\t\n\r\x20-\x7e\u00a0-\uffff]*$/.test(text)) {
-    const firstLine = text.split(/\r?\n/).find((line) => line.trim() !== '') ?? '';
-    return `a text file (${size} bytes, first line ${JSON.stringify(firstLine.slice(0, 60))})`;
-  }
-  return `a ${size}-byte file starting with bytes ${Array.from(head.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ')} (a zip archive starts with 50 4b 03 04)`;
-}
-
 /**
  * Reads a StudioGAN .pth file's pickle without its tensors (torch's zip format). A file that is not a zip archive
  * (a YAML config, a legacy torch.save file, anything else) is refused naming `--checkpoint` and what the file is.
@@ -197,10 +186,9 @@ async function readStudioganHead(file: string, given: string): Promise<unknown> 
   } finally {
     await handle.close();
   }
-  const isZip = head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04;
-  if (!isZip) {
+  if (!isZipHead(head)) {
     const which = resolve(given) === file ? given : `${given} (${basename(file)})`;
-    throw new Error(`--checkpoint ${which}: expected a StudioGAN .pth checkpoint (a zip archive, as torch.save >= 1.6 writes it in StudioGAN's save_model), received ${describeNonZip(head.subarray(0, Math.min(size, head.length)), size)}`);
+    throw new Error(`--checkpoint ${which}: expected a StudioGAN .pth checkpoint (a zip archive, as torch.save >= 1.6 writes it in StudioGAN's save_model), received ${describeFileHead(head.subarray(0, Math.min(size, head.length)), size)}`);
   }
   return readTorchCheckpointFile(file, { tensors: false });
 }
@@ -304,18 +292,17 @@ async function selectFiles(options: ImportStudioganOptions, applyGEma: boolean):
   return { selection: { folder, when, step, files, dRecordFile: files.has('D') ? null : (d?.path ?? null) }, which };
 }
 
-/** Reads the StudioGAN YAML; the cBN layout is set afterwards from the checkpoint's keys. */
+/**
+ * Reads the StudioGAN YAML and validates it as `train --config` does (unknown keys, wrong values); an empty
+ * config or a binary file is refused. The cBN layout is set afterwards from the checkpoint's keys.
+ */
 async function readConfig(path: string): Promise<{ input: ConfigInput; text: string; origins: Map<string, string> }> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new Error(`--config ${path}: cannot read (${(error as Error).message})`);
-  }
-  if (text.startsWith('PK\u0003\u0004')) {
-    throw new Error(`--config ${path}: expected the run's StudioGAN YAML config (e.g. src/configs/CIFAR10/ReACGAN.yaml), received a zip archive (a .pth checkpoint goes to --checkpoint)`);
-  }
+  const text = await readConfigFile(path, '--config', 'a .pth checkpoint goes to --checkpoint');
   const { input, origins } = parseConfigText(text, `--config ${path}`);
+  if (Object.keys(input).length === 0) {
+    throw new Error(`--config ${path}: expected the run's StudioGAN YAML config (DATA, MODEL, LOSS, OPTIMIZATION, … sections, e.g. src/configs/CIFAR10/ReACGAN.yaml), received ${text.trim() === '' ? 'an empty file' : 'a YAML document without any section'}`);
+  }
+  resolveConfig(input, { source: `--config ${path}`, origins });
   return { input, text, origins };
 }
 
