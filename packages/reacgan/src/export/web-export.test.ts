@@ -217,6 +217,15 @@ describe('exportWebGenerator', () => {
     const truncated = join(dir, 'truncated.safetensors');
     await writeFile(truncated, (await readFile(trained.file)).subarray(0, 1000));
     await expect(exportWebGenerator({ checkpoint: truncated })).rejects.toThrow(/truncated/);
+    // A file that is not a safetensors checkpoint: the flag, what was expected, what the file is.
+    const report = join(dir, 'report.md');
+    await writeFile(report, '# Run report\n\nFID 42\n');
+    await expect(exportWebGenerator({ checkpoint: report })).rejects.toThrow(
+      /^--web .*report\.md: expected a reacgan checkpoint \(\.safetensors, as reacgan train writes it\), received a text file \(\d+ bytes, first line "# Run report"\), which does not decode/,
+    );
+    const empty = join(dir, 'empty.safetensors');
+    await writeFile(empty, '');
+    await expect(exportWebGenerator({ checkpoint: empty })).rejects.toThrow(/^--web .*empty\.safetensors: expected a reacgan checkpoint \(\.safetensors, as reacgan train writes it\), received an empty file/);
   });
 });
 

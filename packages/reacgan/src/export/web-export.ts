@@ -102,7 +102,7 @@ export function defaultWebExportPath(checkpointFile: string): string {
 export async function exportWebGenerator(options: ExportWebGeneratorOptions): Promise<ExportWebGeneratorResult> {
   const file = await resolveCheckpointPath(options.checkpoint);
   const bytes = await readFile(file);
-  const { tensors, meta, info } = await loadCheckpoint(file);
+  const { tensors, meta, info } = await loadCheckpoint(file, { flag: '--web' });
   const config = meta?.config;
   if (!config?.model || !config?.data) throw new Error(`checkpoint ${file}: its state has no resolved config (model and data sections)`);
   const choice = options.generator ?? 'auto';

@@ -12,6 +12,7 @@ import { open } from 'node:fs/promises';
 import * as models from '@reacgan/models';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { TrainingStateMeta } from '../train/state.js';
+import { describeFileHead } from './file-kind.js';
 import { type AtomicWriteIo, nodeIo, writeFileAtomic } from './fs-atomic.js';
 
 /** Run information stored with a checkpoint (not needed to resume; reported by `sample` / `evaluate`). */
@@ -60,24 +61,27 @@ export async function saveCheckpoint(
 
 /**
  * Reads a checkpoint written by {@link saveCheckpoint}: tensors as plain data (no tf memory) and the state.
- * @throws Error naming the file when it is not a reacgan checkpoint or is truncated.
+ * `options.flag` names the CLI flag that gave the path in errors (default 'checkpoint').
+ * @throws Error naming the flag and file, what was expected and what the file is, when it is not a reacgan
+ *   checkpoint or is truncated.
  */
-export async function loadCheckpoint(path: string): Promise<{ tensors: Map<string, models.TensorData>; meta: TrainingStateMeta; info: CheckpointInfo }> {
+export async function loadCheckpoint(path: string, options: { flag?: string } = {}): Promise<{ tensors: Map<string, models.TensorData>; meta: TrainingStateMeta; info: CheckpointInfo }> {
+  const name = `${options.flag ?? 'checkpoint'} ${path}`;
   let bytes: Uint8Array;
   try {
     bytes = await readWholeFile(path);
   } catch (error) {
-    throw new Error(`checkpoint ${path}: cannot read (${(error as Error).message})`);
+    throw new Error(`${name}: cannot read (${(error as Error).message})`);
   }
   let decoded: ReturnType<typeof models.decodeSafetensors>;
   try {
     decoded = models.decodeSafetensors(bytes);
   } catch (error) {
-    throw new Error(`checkpoint ${path}: ${(error as Error).message}`);
+    throw new Error(`${name}: expected a reacgan checkpoint (.safetensors, as reacgan train writes it), received ${describeFileHead(bytes.subarray(0, 64), bytes.length)}, which does not decode (${(error as Error).message})`);
   }
   const raw = decoded.metadata['reacgan.state'];
   if (decoded.metadata.format !== 'reacgan-checkpoint' || !raw) {
-    throw new Error(`checkpoint ${path}: not a reacgan training checkpoint (no 'reacgan.state' metadata)`);
+    throw new Error(`${name}: not a reacgan training checkpoint (no 'reacgan.state' metadata)`);
   }
   const content = JSON.parse(raw) as CheckpointContent;
   return { tensors: decoded.tensors, meta: content.meta, info: content.info };
