@@ -7,10 +7,8 @@ import * as metrics from '@reacgan/metrics';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './cli.js';
-import { saveCheckpoint } from '../src/node/checkpoint.js';
 import { disposeLoaded, loadGenerator } from '../src/node/generator.js';
-import { Trainer } from '../src/train/trainer.js';
-import { syntheticDataset, tinyConfig } from './helpers.js';
+import { tinyConfig, writeTrainedCheckpoint } from './helpers.js';
 
 // `reacgan sample --latents z.npy --labels y.npy --format npy --out x.npy` on a tiny checkpoint (cpu backend).
 let dir: string;
@@ -21,16 +19,8 @@ const cli = async (args: string[]): Promise<string> => (await runCli([...args, '
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'reacgan-sample-npy-'));
-  const trainer = Trainer.create(tinyConfig(), { dataset: syntheticDataset() });
-  await trainer.trainStep();
-  await trainer.flush();
-  const state = trainer.getState();
   checkpoint = join(dir, 'run', 'checkpoints', 'last.safetensors');
-  const { mkdir } = await import('node:fs/promises');
-  await mkdir(join(dir, 'run', 'checkpoints'), { recursive: true });
-  await saveCheckpoint(checkpoint, state, { reason: 'test', savedAt: 'now' });
-  tf.dispose([...state.tensors.values()]);
-  trainer.dispose();
+  await writeTrainedCheckpoint(tinyConfig(), 1, checkpoint);
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });

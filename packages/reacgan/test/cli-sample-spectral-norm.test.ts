@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as metrics from '@reacgan/metrics';
@@ -7,10 +7,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram } from '../src/cli/program.js';
 import { runCli } from './cli.js';
-import { saveCheckpoint } from '../src/node/checkpoint.js';
 import { disposeLoaded, loadGenerator } from '../src/node/generator.js';
-import { Trainer } from '../src/train/trainer.js';
-import { syntheticDataset, tinyConfig } from './helpers.js';
+import { tinyConfig, writeTrainedCheckpoint } from './helpers.js';
 
 // `reacgan sample --spectral-norm fixed|iterate` reaches generation: 'fixed' (default) is the generator with its
 // stored u, v; 'iterate' is StudioGAN's sampling (one power iteration per forward pass,
@@ -43,15 +41,8 @@ async function expected(spectralNorm: models.SpectralNormSampling): Promise<Floa
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'reacgan-sample-sn-'));
-  const trainer = Trainer.create(config, { dataset: syntheticDataset() });
-  for (let i = 0; i < 2; i++) await trainer.trainStep();
-  await trainer.flush();
-  const state = trainer.getState();
   checkpoint = join(dir, 'run', 'checkpoints', 'last.safetensors');
-  await mkdir(join(dir, 'run', 'checkpoints'), { recursive: true });
-  await saveCheckpoint(checkpoint, state, { reason: 'test', savedAt: 'now' });
-  tf.dispose([...state.tensors.values()]);
-  trainer.dispose();
+  await writeTrainedCheckpoint(config, 2, checkpoint);
   await writeFile(join(dir, 'z.npy'), metrics.encodeNpy(z, [N, zDim]));
   await writeFile(join(dir, 'y.npy'), metrics.encodeNpy(y, [N]));
 });

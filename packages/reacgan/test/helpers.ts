@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import * as data from '@reacgan/data';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadCheckpoint, saveCheckpoint } from '../src/node/checkpoint.js';
@@ -55,6 +56,21 @@ export function tinyConfig(overrides: ConfigInput = {}): ReacganConfig {
     run: { seed: 3, printEvery: 2, saveEvery: 4 },
   };
   return resolveConfig(mergeConfigInputs(base, overrides));
+}
+
+/**
+ * Trains `steps` steps of `config` on `syntheticDataset()` and writes the trainer's state as a checkpoint to `path`
+ * (parent folders created); the trainer and the state's tensors are disposed.
+ */
+export async function writeTrainedCheckpoint(config: ReacganConfig, steps: number, path: string): Promise<void> {
+  const trainer = Trainer.create(config, { dataset: syntheticDataset() });
+  for (let i = 0; i < steps; i++) await trainer.trainStep();
+  await trainer.flush();
+  const state = trainer.getState();
+  await mkdir(dirname(path), { recursive: true });
+  await saveCheckpoint(path, state, { reason: 'test', savedAt: 'now' });
+  tf.dispose([...state.tensors.values()]);
+  trainer.dispose();
 }
 
 /**

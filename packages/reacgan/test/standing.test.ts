@@ -7,7 +7,6 @@ import * as models from '@reacgan/models';
 import { expectNoTensorLeak } from '@reacgan/testkit';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { saveCheckpoint } from '../src/node/checkpoint.js';
 import { disposeLoaded, loadGenerator, prepareLoadedGenerator, sampleLoaded } from '../src/node/generator.js';
 import {
   STANDING_STATISTICS_MOMENTUM,
@@ -18,7 +17,7 @@ import {
 } from '../src/train/standing.js';
 import { generateImages } from '../src/train/generate.js';
 import { Trainer } from '../src/train/trainer.js';
-import { syntheticDataset, tinyConfig } from './helpers.js';
+import { syntheticDataset, tinyConfig, writeTrainedCheckpoint } from './helpers.js';
 
 // Standing statistics (StudioGAN -std_stat) on a tiny generator, cpu backend (the test setup's default).
 
@@ -162,14 +161,8 @@ describe('checkpoints: sample / evaluate generators and the trainer', () => {
   const config = tinyConfig({ run: { standingStatistics: true, standingStep: 4, standingMaxBatch: 6 } });
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'reacgan-standing-'));
-    const trainer = Trainer.create(config, { dataset: syntheticDataset() });
-    for (let i = 0; i < 3; i++) await trainer.trainStep();
-    await trainer.flush();
-    const state = trainer.getState();
     file = join(dir, 'last.safetensors');
-    await saveCheckpoint(file, state, { reason: 'test', savedAt: 'x' });
-    tf.dispose([...state.tensors.values()]);
-    trainer.dispose();
+    await writeTrainedCheckpoint(config, 3, file);
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
