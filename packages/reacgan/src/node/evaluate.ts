@@ -22,7 +22,7 @@ import * as metrics from '@reacgan/metrics';
 import * as tf from '@tensorflow/tfjs-core';
 import { type GenerationStatisticsRequest, type StandingStatisticsRecord, standingStatisticsRecord } from '../train/standing.js';
 import { datasetTransforms } from '../train/pipeline.js';
-import { classStatistics, type Evaluator, type ExtractorName, JUDGE_EXTRACTORS, openEvaluator, referenceFeatures, referenceSet, type ReferenceSet } from './evaluator.js';
+import { classStatistics, type Evaluator, type ExtractorName, JUDGE_EXTRACTORS, judgeDataOptions, openEvaluator, referenceFeatures, referenceSet, type ReferenceSet } from './evaluator.js';
 import { classFolderNames, type LoadedGenerator, prepareLoadedGenerator, sampleLoaded } from './generator.js';
 import { datasetKind, evaluationSplit } from './run.js';
 
@@ -403,12 +403,7 @@ async function evaluateSets(reference: ReferenceSet, generated: AsyncIterable<Ge
     allowUnverifiedWeights: options.allowUnverifiedWeights,
     quantize: options.quantize,
     log: options.log,
-    // The judge's own data (to train it when it is not cached): --judge-data, else the reference when it is CIFAR-10.
-    ...(options.judgeData
-      ? { judgeDataRoot: options.judgeData, judgeDataFrom: '--judge-data' }
-      : reference.kind === 'cifar10' && reference.root
-        ? { judgeDataRoot: reference.root, judgeDataFrom: 'the reference CIFAR-10 (--root)' }
-        : {}),
+    ...judgeDataOptions(options.judgeData, reference.kind, reference.root, 'the reference CIFAR-10 (--root)'),
   });
   try {
     const real = await referenceFeatures(evaluator, reference, { perClass: want('ifid'), keepFeatures, cache: options.cache === false ? null : undefined, batchSize: options.batchSize, log });

@@ -63,6 +63,16 @@ export interface OpenEvaluatorOptions {
   log?: (line: string) => void;
 }
 
+/**
+ * Where a `cifar10-judge` that is not cached yet reads CIFAR-10 to train on: `judgeData` (--judge-data) when
+ * given, else the run's or reference's own data `root` when it is CIFAR-10 (`rootFrom` names it in errors), else
+ * nothing (the dataset cache).
+ */
+export function judgeDataOptions(judgeData: string | null | undefined, kind: string, root: string | null | undefined, rootFrom: string): Pick<OpenEvaluatorOptions, 'judgeDataRoot' | 'judgeDataFrom'> {
+  if (judgeData) return { judgeDataRoot: judgeData, judgeDataFrom: '--judge-data' };
+  return kind === 'cifar10' && root ? { judgeDataRoot: root, judgeDataFrom: rootFrom } : {};
+}
+
 /** The classes of each judge's dataset (output k = class k), as its loader names them. */
 const JUDGE_CLASS_NAMES: Readonly<Record<string, readonly string[]>> = { mnist: dataNode.MNIST_CLASSES, cifar10: data.CIFAR10_CLASSES };
 

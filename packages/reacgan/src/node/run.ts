@@ -31,7 +31,7 @@ import { CONDITIONING_METHODS } from '../train/step/methods.js';
 import { Trainer } from '../train/trainer.js';
 import { versions } from '../versions.js';
 import { assertResumable, type CheckpointInfo, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
-import { type Evaluator, type ExtractorName, JUDGE_EXTRACTORS, openEvaluator, referenceFeatures, referenceSet } from './evaluator.js';
+import { type Evaluator, type ExtractorName, JUDGE_EXTRACTORS, judgeDataOptions, openEvaluator, referenceFeatures, referenceSet } from './evaluator.js';
 import { writeFileAtomic } from './fs-atomic.js';
 import { encodePng } from './png.js';
 import { TrainingProgress } from './progress.js';
@@ -498,12 +498,7 @@ async function openTrainingEvaluator(
     allowUnverifiedWeights: settings.allowUnverifiedWeights,
     cacheDir: options.cacheDir,
     log: options.log,
-    // A CIFAR-10 judge that is not cached trains on --judge-data, else on the run's own CIFAR-10 (whatever form data.root holds).
-    ...(settings.judgeData
-      ? { judgeDataRoot: settings.judgeData, judgeDataFrom: '--judge-data' }
-      : kind === 'cifar10' && config.data.root
-        ? { judgeDataRoot: config.data.root, judgeDataFrom: "the run's data.root (--root)" }
-        : {}),
+    ...judgeDataOptions(settings.judgeData, kind, config.data.root, "the run's data.root (--root)"),
   });
   try {
     const reference = await referenceFeatures(evaluator, referenceSet(dataset, kind, split, config, config.data.root ?? null), { log: options.log });
