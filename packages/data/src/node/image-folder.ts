@@ -171,13 +171,6 @@ export interface ImageFilesOptions extends ImageFileOptions {
   root: string;
   /** Extensions read as images (case-insensitive); default `IMAGE_EXTENSIONS`. Other files are ignored. */
   extensions?: readonly string[];
-  /**
-   * 'auto' (default): `root/{train,valid,val,test}/` is the split layout, any other root the one-split
-   * layout; a root mixing `train/` + another split folder with other folders is ambiguous and throws
-   * BAD_LAYOUT naming the other folders. 'splits': the caller knows the root holds split folders
-   * (e.g. CIFAR-10's train/ + test/); other folders beside them are ignored. 'flat': root/<class>/ only.
-   */
-  layout?: 'auto' | 'flat' | 'splits';
 }
 
 /**
