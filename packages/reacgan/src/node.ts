@@ -67,6 +67,7 @@ export {
   perClassLabels,
   sampleGrid,
   studioGanDatasetName,
+  referenceSplit,
   trainingReferenceSplit,
   trainRun,
   type TrainEvaluationSettings,

@@ -146,6 +146,23 @@ describe(`your own image folder in one command [${backend}]`, () => {
     expect(Number.isFinite(result.metrics.fid)).toBe(true);
   });
 
+  it('a root with train/ + test/ trains on train/ and evaluates against test/ (recorded in the run); evaluate --run agrees', async () => {
+    const root = join(dir, 'split-root');
+    await makeFolder(join(root, 'train'));
+    await makeFolder(join(root, 'test'), { perClass: 3 });
+    const out = join(dir, 'run-split-root');
+    const { err } = await cli(['train', '--dataset', 'folder', '--root', root, '--steps', '2', '--batch-size', '4', '--out', out, '--no-progress', '--backend', backend, '--eval-extractor', 'mnist-judge', ...small]);
+    expect(err).toContain(`folder ${root} (training split train/): 18 images`);
+    expect(err).toMatch(new RegExp(`evaluation during training: reacgan-mnist-judge-[0-9a-f]+ against folder:${join(root, 'test')} \\(9 images`));
+    const config = JSON.parse(await readFile(join(out, 'config.json'), 'utf8'));
+    expect(config.config.data.root).toBe(root);
+    expect(config.dataset).toMatchObject({ name: `folder:${join(root, 'train')}`, count: 18 });
+    expect(config.evaluation).toMatchObject({ split: 'test', reference: `folder:${join(root, 'test')}`, referenceCount: 9 });
+    const evaluated = await cli(['evaluate', '--run', out, '--num-samples', '12', '--metrics', 'fid', '--backend', backend]);
+    expect(evaluated.err).toContain("reference split test: the split the run's evaluations used");
+    expect(JSON.parse(evaluated.out).protocol).toMatchObject({ referenceDataset: `folder:${join(root, 'test')}`, referenceSplit: 'test', referenceCount: 9 });
+  });
+
   it('sample --per-class names the folders by class name: 1/ holds class "1", 10/ class "10"', async () => {
     const per = join(dir, 'per-class');
     const { out } = await cli(['sample', '--run', run(), '--per-class', '2', '--out', per, '--backend', backend]);
@@ -175,6 +192,16 @@ describe(`your own image folder in one command [${backend}]`, () => {
       // Flags that cannot change are refused by name, all at once; nothing is written.
       await expect(cli(['train', '--resume', run(), '--root', moved, '--steps', '3', '--batch-size', '8', '--seed', '3', '--set', 'loss.cond_lambda=2', '--no-progress'])).rejects.toThrow(
         /cannot change:\n {2}- --batch-size .*\n {2}- --seed .*\n {2}- --set loss\.cond_lambda .*\nstart a new run/,
+      );
+      // Another dataset under --root: named as such, with what the run recorded and what was given (not the data iterator's internals).
+      const other = join(dir, 'other-shapes');
+      await makeFolder(other, { perClass: 4 });
+      await expect(cli(['train', '--resume', run(), '--root', other, '--steps', '3', '--no-progress', '--backend', backend])).rejects.toThrow(
+        new RegExp(`^--root / --resume: expected the 18 images trained on data\\.root ${join(dir, 'shapes')}, received 12 images in folder:${other}; .*start a new run without --resume$`),
+      );
+      await rename(join(other, '10'), join(other, 'ten'));
+      await expect(cli(['train', '--resume', run(), '--root', other, '--steps', '3', '--no-progress', '--backend', backend])).rejects.toThrow(
+        new RegExp(`^--root / --resume: folder:${other}: its classes differ from the saved label map .*"10" vs "2".* \\(the run was trained on data\\.root ${join(dir, 'shapes')}, 3 classes\\); if the data moved`),
       );
       const relativeRoot = relative(process.cwd(), moved);
       await cli(['train', '--resume', run(), '--root', relativeRoot, '--steps', '3', '--no-progress', '--backend', backend, '--set', 'run.print_every=1']);

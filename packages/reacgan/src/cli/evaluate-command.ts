@@ -70,7 +70,7 @@ export function registerEvaluateCommand(program: Command): void {
     .option('--images <folder>', 'evaluate these image files instead of a generator: <folder>/<class name>/<image> (labelled, as sample --per-class writes) or <folder>/<image>; needs --dataset')
     .addOption(new Option('--dataset <name>', "reference dataset (default: the run's)").choices([...dataNode.DATASET_NAMES]))
     .option('--root <dir>', "reference dataset folder (default: the run's data.root, or the loader's own location); --dataset folder --root <dir> compares with another folder")
-    .addOption(new Option('--split <split>', 'reference split (default: test for MNIST/CIFAR, valid for folders with split subfolders, else the whole folder)').choices(['train', 'test', 'valid', 'val']))
+    .addOption(new Option('--split <split>', "reference split (default: the split the run's evaluations during training used, else test for MNIST/CIFAR, valid (or val, else test) for folders with train/ + split subfolders, else the whole folder)").choices(['train', 'test', 'valid', 'val']))
     .option('--img-size <n>', 'with --images: the size images are brought to before the extractor (default: the most frequent size of the images)', positiveIntArg('--img-size'))
     .option('--num-samples <n>', 'generated samples (default: the reference split size)', intArg('--num-samples'))
     .addOption(new Option('--extractor <name>', "feature extractor (default: the run's own evaluation extractor (train --eval-extractor) unless --dataset is given, else mnist-judge for an MNIST reference, cifar10-judge for CIFAR-10, else inception-v3-fid)").choices(['mnist-judge', 'cifar10-judge', 'inception-v3-fid']))
@@ -132,7 +132,11 @@ export function registerEvaluateCommand(program: Command): void {
           const recorded = loaded.info.evaluation?.extractor;
           const extractor = options.extractor ?? (recorded && recorded !== 'none' && options.dataset === undefined ? recorded : undefined);
           if (!options.extractor && extractor) console.error(`extractor ${extractor}: the run's evaluation extractor (recorded in ${file}); pass --extractor to choose another`);
-          result = await evaluateGenerator(loaded, { ...common, extractor, numSamples: options.numSamples, seed: options.seed, truncation: options.truncation ?? null, statistics, spectralNorm: options.spectralNorm });
+          // Likewise the reference split (a folder's test/ or valid/), unless another dataset is named.
+          const recordedSplit = loaded.info.evaluation?.split;
+          const split = options.split ?? (recordedSplit && options.dataset === undefined ? recordedSplit : undefined);
+          if (!options.split && split) console.error(`reference split ${split}: the split the run's evaluations used (recorded in ${file}); pass --split to choose another`);
+          result = await evaluateGenerator(loaded, { ...common, split, extractor, numSamples: options.numSamples, seed: options.seed, truncation: options.truncation ?? null, statistics, spectralNorm: options.spectralNorm });
         } finally {
           disposeLoaded(loaded);
         }

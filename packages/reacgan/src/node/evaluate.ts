@@ -24,7 +24,7 @@ import { type GenerationStatisticsRequest, type StandingStatisticsRecord, standi
 import { datasetTransforms } from '../train/pipeline.js';
 import { classStatistics, type Evaluator, type ExtractorName, JUDGE_EXTRACTORS, judgeDataOptions, openEvaluator, referenceFeatures, referenceSet, type ReferenceSet } from './evaluator.js';
 import { classFolderNames, type LoadedGenerator, prepareLoadedGenerator, sampleLoaded } from './generator.js';
-import { datasetKind, evaluationSplit } from './run.js';
+import { datasetKind, referenceSplit } from './run.js';
 
 export { EXTRACTOR_NAMES, type ExtractorName } from './evaluator.js';
 
@@ -58,7 +58,7 @@ export interface EvaluateOptions {
   dataset?: data.DatasetName;
   /** Reference root (default: the run's data.root, or the loader's own location). */
   root?: string;
-  /** Reference split (default: test for MNIST/CIFAR, valid for split folders, the folder itself for one-split folders). */
+  /** Reference split (default: test for MNIST/CIFAR, valid (else test) for split folders, the folder itself for one-split folders). */
   split?: data.SplitName;
   /** Generated samples (default: as many as reference images, StudioGAN's protocol). Generator only. */
   numSamples?: number;
@@ -253,12 +253,7 @@ async function openReference(
   if (!kind) throw new Error('--images: the generated images need a reference: --dataset <name> (and --root <dir> for your own data; --dataset folder --root <dir> for another folder of images)');
   const root = options.root !== undefined ? resolvePath(options.root) : options.dataset === undefined || options.dataset === fallback?.kind ? (fallback?.root ?? null) : null;
   if (kind === 'folder' && !root) throw new Error("--root: the reference dataset 'folder' needs --root <dir>");
-  let split = options.split;
-  if (!split) {
-    // A folder without split subfolders is the reference as a whole; with them, its evaluation split.
-    const splitLayout = kind === 'folder' && (await readdir(root!).catch(() => [] as string[])).includes('train');
-    split = kind === 'folder' && !splitLayout ? 'train' : evaluationSplit(kind);
-  }
+  const split = options.split ?? (await referenceSplit(kind, root));
   const dataset = await dataNode.openDataset({
     dataset: kind,
     split,

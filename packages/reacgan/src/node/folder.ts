@@ -4,6 +4,7 @@
  *
  *   reacgan train --dataset folder --root my-images/        # root/<class>/<image> or root/{train,valid}/<class>/<image>
  */
+import { basename, dirname } from 'node:path';
 import type * as dataNode from '@reacgan/data/node';
 import * as models from '@reacgan/models';
 import { getPreset } from '../config/presets.js';
@@ -14,7 +15,10 @@ export const FOLDER_IMAGE_SIZES: readonly number[] = [32, ...models.RESNET_IMAGE
 
 /** What an image folder holds, as the pre-flight check of @reacgan/data found it. */
 export interface FolderFacts {
+  /** The dataset root (data.root): the folder holding the class folders, or train/ (+ valid/, val/, test/) in the split layout. */
   root: string;
+  /** The split folder the images were read from in the split layout ('train'), null for root/<class>/<image>. */
+  split: string | null;
   count: number;
   classNames: readonly string[];
   /** 1 when every image is greyscale (R = G = B), else 3. */
@@ -24,9 +28,13 @@ export interface FolderFacts {
 }
 
 /** The facts of an opened image-folder dataset (opened with 3 channels and `verify` 'decode' or 'header'). */
-export function folderFacts(dataset: dataNode.Dataset & Partial<dataNode.ImageFileDatasetExtras>): FolderFacts {
+export function folderFacts(dataset: dataNode.Dataset & Partial<dataNode.ImageFileDatasetExtras> & { layout?: 'flat' | 'splits'; split?: string }): FolderFacts {
+  const read = dataset.root ?? dataset.source ?? dataset.name;
+  const splits = dataset.layout === 'splits' && dataset.root !== undefined;
   return {
-    root: dataset.root ?? dataset.source ?? dataset.name,
+    // The split layout's dataset root is the split folder (root/train); data.root keeps the root, so evaluations find test/ or valid/ next to it.
+    root: splits ? dirname(read) : read,
+    split: splits ? (dataset.split ?? basename(read)) : null,
     count: dataset.count,
     classNames: dataset.classNames,
     channels: dataset.greyscale ? 1 : 3,
@@ -79,7 +87,7 @@ export function describeFolder(facts: FolderFacts, imgSize: number, imgChannels:
         : `cropped to a square on the long edge and resized to ${imgSize}×${imgSize}`;
   const colour = facts.channels === 1 ? 'greyscale (R = G = B everywhere)' : 'colour';
   return [
-    `folder ${facts.root}: ${facts.count} images, ${facts.classNames.length} classes (${classes}), ${colour}, sizes ${sizes}`,
+    `folder ${facts.root}${facts.split ? ` (training split ${facts.split}/)` : ''}: ${facts.count} images, ${facts.classNames.length} classes (${classes}), ${colour}, sizes ${sizes}`,
     `training at ${imgSize}×${imgSize}×${imgChannels}: ${action}${mixed || imgSize !== Math.min(one.height, one.width) ? ' (--img-size to choose the size)' : ''}`,
   ].join('\n');
 }

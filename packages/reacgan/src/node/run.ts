@@ -82,15 +82,21 @@ export async function openConfiguredDataset(
 }
 
 /**
- * The split evaluations during training compare with: `split` when given, else the dataset's evaluation split
- * (test for MNIST / CIFAR; valid for Tiny-ImageNet and image folders with split subfolders), and for an image
- * folder without split subfolders the folder itself ('train', StudioGAN's default reference split, its `ref_dataset` flag).
+ * The reference split of a dataset when none is chosen: the dataset's evaluation split (test for MNIST / CIFAR, valid
+ * for Tiny-ImageNet); for an image folder with split subfolders (`root/train/` + `valid/`, `val/` or `test/`) its
+ * held-out split, valid (or val) before test, as the loader names them; for an image folder without split subfolders
+ * the folder itself ('train', StudioGAN's default reference split, its `ref_dataset` flag).
  */
+export async function referenceSplit(kind: dataNode.DatasetName, root: string | null): Promise<dataNode.SplitName> {
+  if (kind !== 'folder') return evaluationSplit(kind);
+  const top = root ? await readdir(root).catch(() => [] as string[]) : [];
+  if (!top.includes('train')) return 'train';
+  return !top.includes('valid') && !top.includes('val') && top.includes('test') ? 'test' : 'valid';
+}
+
+/** The split evaluations during training compare with: `split` when given, else {@link referenceSplit} of the run's data. */
 export async function trainingReferenceSplit(config: ReacganConfig, split?: dataNode.SplitName | null): Promise<dataNode.SplitName> {
-  if (split) return split;
-  const kind = datasetKind(config.data.name);
-  if (kind === 'folder' && config.data.root && !(await readdir(config.data.root).catch(() => [] as string[])).includes('train')) return 'train';
-  return evaluationSplit(kind);
+  return split ?? referenceSplit(datasetKind(config.data.name), config.data.root);
 }
 
 /** Evaluations during training: with which extractor, against which split (recorded in checkpoints, reused by --resume). */
@@ -200,8 +206,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     resumedFrom = resolve(options.resume.endsWith('.safetensors') ? options.resume : join(options.resume, 'checkpoints', 'last.safetensors'));
     checkpoint = await loadCheckpoint(resumedFrom);
     assertResumable(resumedFrom, checkpoint);
-    const labelsFile = join(out, 'labels.json');
-    if (existsSync(labelsFile)) dataNode.assertSameClassIndex(await dataNode.loadClassIndex(labelsFile), train);
+    await assertSameTrainingData(checkpoint, train, join(out, 'labels.json'));
   }
   const settings = trainingEvaluationSettings(options, kind, checkpoint?.info.evaluation ?? null);
   const trainer = Trainer.create(config, { dataset: train, initialize: !checkpoint });
@@ -459,6 +464,29 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   trainer.dispose();
   evaluation?.evaluator.dispose();
   return { out, status, step: trainer.step, report, error };
+}
+
+/**
+ * --resume continues with the very batches the run would have drawn, so the data must be the run's: the same classes
+ * (labels.json, else the checkpoint's class names) and the same number of images (the checkpoint's data iterator).
+ * @throws Error naming --root and --resume, what the run recorded and what was given.
+ */
+async function assertSameTrainingData(checkpoint: Awaited<ReturnType<typeof loadCheckpoint>>, train: dataNode.Dataset, labelsFile: string): Promise<void> {
+  const recordedRoot = checkpoint.meta.config.data.root;
+  const recorded = `the run was trained on data.root ${recordedRoot ?? `(the ${checkpoint.meta.config.data.name} loader's default location)`}`;
+  const remedy = 'if the data moved, pass its new location with --root <dir>; to train on other data, start a new run without --resume';
+  const classNames = existsSync(labelsFile) ? (await dataNode.loadClassIndex(labelsFile)).classNames : checkpoint.info.classNames;
+  if (classNames) {
+    try {
+      dataNode.assertSameClassIndex(dataNode.classIndexDocument({ name: 'the run', classNames }), train);
+    } catch (error) {
+      throw new Error(`--root / --resume: ${(error as Error).message} (${recorded}, ${classNames.length} classes); ${remedy}`);
+    }
+  }
+  const count = (checkpoint.meta.batches as { count?: unknown } | undefined)?.count;
+  if (typeof count === 'number' && count !== train.count) {
+    throw new Error(`--root / --resume: expected the ${count} images ${recorded.replace('the run was ', '')}, received ${train.count} images in ${train.name}; resuming draws the run's next batches by image index, so it needs the same images; ${remedy}`);
+  }
 }
 
 /** The evaluation settings of a run: the caller's, else a resumed run's, else the MNIST judge for MNIST and none otherwise. */
