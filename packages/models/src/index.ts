@@ -135,3 +135,4 @@ export {
   type EvaluationMode,
   type StandingStatisticsOptions,
 } from './evaluation.js';
+export { variableGrads } from './gradients.js';

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { variableGrads } from '@reacgan/models';
 
 /** One micro-batch's loss: the total to differentiate and the scalars to record (terms, diagnostics). */
 export interface MicroBatchLoss {
@@ -49,7 +50,7 @@ export function accumulateGradients<T>(
     let inputs: T | undefined;
     const grads = tf.tidy(() => {
       inputs = prepare(k);
-      const { grads } = tf.variableGrads(() => {
+      const { grads } = variableGrads(() => {
         const out = loss(inputs!);
         for (const [name, v] of Object.entries(out.values)) kept[name] = tf.keep(tf.clone(v));
         kept[totalName] = tf.keep(tf.clone(out.total));
