@@ -186,6 +186,14 @@ describe.skipIf(!names.length)('reacgan import-studiogan, then info --run, sampl
     const info = JSON.parse(await cli(['info', '--run', run, '--json']));
     expect(info.import.networks).toEqual(['G_ema']);
     expect(info.checkpoints).toEqual([{ file: 'checkpoints/last.safetensors', step: 1, reason: 'import', networks: ['G_ema'] }]);
+    // The text shows what the README says it shows: files with their SHA-256, the StudioGAN version, D's best FID.
+    const shown = await cli(['info', '--run', run]);
+    const gEma = (info.import.files as { network: string; file: string; sha256: string }[]).find((f) => f.network === 'G_ema')!;
+    expect(shown).toContain(`from ${gEma.file} (`);
+    expect(shown).toContain(`SHA-256 ${gEma.sha256})`);
+    expect(shown).toContain(`config ${info.import.config.path} (SHA-256 ${info.import.config.sha256})`);
+    expect(shown).toMatch(/StudioGAN version: after v\.0\.3\.0 \(master era\) \(G's conditional BN/);
+    expect(shown).toMatch(/D's record: step 1, best FID 123\.456 at step 1/);
     const grid = join(dir, 'cli-grid.png');
     expect(await cli(['sample', '--run', run, '--out', grid, '--columns', '2'])).toMatch(/cli-grid\.png/);
     const png = await readFile(grid);

@@ -1,12 +1,27 @@
 import { type Command, Option } from 'commander';
 import { initBackend } from '../backend.js';
-import { importStudioganCheckpoint, type StudioganImportWhich } from '../node/studiogan-import.js';
+import { importStudioganCheckpoint, type StudioganImportRecord, type StudioganImportWhich } from '../node/studiogan-import.js';
 import { backendOption } from './backend-command.js';
 import { cliAction } from './messages.js';
 import { intArg } from './config-options.js';
 
 function formatBytes(n: number): string {
   return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${(n / 1024).toFixed(1)} KB`;
+}
+
+/**
+ * The import record as text lines (import-studiogan and info --run print the same): each file read with its size and
+ * SHA-256, the config's SHA-256, the StudioGAN version and its evidence, D's record (best FID), the Adam states, warnings.
+ */
+export function importRecordLines(r: StudioganImportRecord): string[] {
+  const lines = r.files.map((f) => `${f.metadataOnly ? 'read' : 'from'} ${f.file} (${formatBytes(f.bytes)}${f.sha256 ? `, SHA-256 ${f.sha256}` : ', record only'})`);
+  lines.push(`config ${r.config.path} (SHA-256 ${r.config.sha256})`);
+  lines.push(`StudioGAN version: ${r.studiogan.versionGuess} (${r.studiogan.evidence.join('; ')})`);
+  const d = r.discriminatorRecord;
+  if (d && d.best_fid !== undefined) lines.push(`D's record: step ${String(d.step)}, best FID ${String(d.best_fid)} at step ${String(d.best_step)}`);
+  if (r.optimizer) lines.push(`Adam states: G ${r.optimizer.G.withState}/${r.optimizer.G.parameters} parameters (step ${r.optimizer.G.steps}), D ${r.optimizer.D.withState}/${r.optimizer.D.parameters} (step ${r.optimizer.D.steps})`);
+  for (const w of r.warnings) lines.push(`warning: ${w}`);
+  return lines;
 }
 
 /** `--step best|current|N`. */
@@ -48,16 +63,11 @@ export function registerImportCommand(program: Command): void {
       }
       const c = result.config;
       console.log(`imported StudioGAN ${r.networks.join(', ')} (${r.when}, step ${r.step}) into ${result.out}`);
-      for (const f of r.files) console.log(`  ${f.metadataOnly ? 'read' : 'from'} ${f.file} (${formatBytes(f.bytes)}${f.sha256 ? `, sha256 ${f.sha256.slice(0, 16)}…` : ', record only'})`);
       console.log(
         `  ${c.data.name} ${c.data.imgSize} px, ${c.data.numClasses} classes, ${c.model.backbone} ${c.model.dCondMtd}; G ${r.parameters.generator.toLocaleString('en-US')} parameters` +
           (r.cbnLayout ? `; cBN layout '${r.cbnLayout}'` : ''),
       );
-      console.log(`  StudioGAN version: ${r.studiogan.versionGuess} (${r.studiogan.evidence.join('; ')})`);
-      const d = r.discriminatorRecord;
-      if (d && d.best_fid !== undefined) console.log(`  D's record: step ${String(d.step)}, best FID ${String(d.best_fid)} at step ${String(d.best_step)}`);
-      if (r.optimizer) console.log(`  Adam states: G ${r.optimizer.G.withState}/${r.optimizer.G.parameters} parameters (step ${r.optimizer.G.steps}), D ${r.optimizer.D.withState}/${r.optimizer.D.parameters} (step ${r.optimizer.D.steps})`);
-      for (const w of r.warnings) console.log(`  warning: ${w}`);
+      for (const line of importRecordLines(r)) console.log(`  ${line}`);
       console.log(`wrote config.json, import.json, checkpoints/last.safetensors`);
       console.log(`next: reacgan sample --run ${options.out}; reacgan export --web ${options.out}${r.which === 'all' ? `; reacgan train --resume ${options.out} --steps N` : ''}`);
       }),

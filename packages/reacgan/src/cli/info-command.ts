@@ -8,6 +8,7 @@ import { getPreset, presetNames, PRESETS } from '../config/presets.js';
 import { initBackend } from '../backend.js';
 import { backendOption } from './backend-command.js';
 import { addConfigOptions, configFromCli, type ConfigCliOptions } from './config-options.js';
+import { importRecordLines } from './import-command.js';
 import { cliAction } from './messages.js';
 
 /**
@@ -33,11 +34,11 @@ export function registerInfoCommand(program: Command): void {
         const c = doc.config;
         console.log(`${doc.run}: ${c.data.name} ${c.data.imgSize} px, ${c.data.numClasses} classes, ${c.model.backbone} ${c.model.dCondMtd}`);
         if (doc.parameters) console.log(`generator: ${doc.parameters.generator.toLocaleString('en-US')} parameters; discriminator: ${doc.parameters.discriminator.toLocaleString('en-US')} parameters`);
-        for (const ck of doc.checkpoints) console.log(`checkpoint ${ck.file}: step ${ck.step ?? '?'} (${ck.reason ?? '?'}, ${ck.networks.join(', ')})`);
+        for (const ck of doc.checkpoints) console.log(`checkpoint ${ck.file}: step ${ck.step ?? '?'} (${ck.reason ?? '?'}, ${ck.networks.join(', ')})${ck.best ? `; best ${ck.best.metric} ${ck.best.value} at step ${ck.best.step}` : ''}`);
         if (doc.import) {
           const r = doc.import;
-          console.log(`imported from StudioGAN (${r.studiogan.versionGuess}): ${r.networks.join(', ')} of ${r.when} step ${r.step}, ${r.files.map((f) => f.file).join(', ')}${r.cbnLayout ? `, cBN layout '${r.cbnLayout}'` : ''}`);
-          for (const w of r.warnings) console.log(`  warning: ${w}`);
+          console.log(`imported from StudioGAN: ${r.networks.join(', ')} of ${r.when} step ${r.step}${r.cbnLayout ? `, cBN layout '${r.cbnLayout}'` : ''}`);
+          for (const line of importRecordLines(r)) console.log(`  ${line}`);
         }
       }
       return;
@@ -73,7 +74,7 @@ interface RunInfo {
   config: ReacganConfig;
   configSource: string | null;
   parameters: { generator: number; discriminator: number } | null;
-  checkpoints: { file: string; step: number | null; reason: string | null; networks: string[] }[];
+  checkpoints: { file: string; step: number | null; reason: string | null; networks: string[]; best?: { metric: string; value: number; step: number } }[];
   import: StudioganImportRecord | null;
 }
 
@@ -88,10 +89,10 @@ async function runInfo(dir: string): Promise<RunInfo> {
     if (!name.endsWith('.json') || name.endsWith('.web.json')) continue;
     const companion = JSON.parse(await readFile(join(dir, 'checkpoints', name), 'utf8')) as {
       meta?: { step?: number };
-      info?: { reason?: string; import?: { networks?: string[] } };
+      info?: { reason?: string; import?: { networks?: string[] }; best?: { metric: string; value: number; step: number } | null };
     };
     const networks = companion.info?.import?.networks ?? ['G', 'D', ...(doc.config.model.applyGEma ? ['G_ema'] : [])];
-    checkpoints.push({ file: `checkpoints/${name.replace(/\.json$/, '.safetensors')}`, step: companion.meta?.step ?? null, reason: companion.info?.reason ?? null, networks });
+    checkpoints.push({ file: `checkpoints/${name.replace(/\.json$/, '.safetensors')}`, step: companion.meta?.step ?? null, reason: companion.info?.reason ?? null, networks, ...(companion.info?.best ? { best: companion.info.best } : {}) });
   }
   const record = await readFile(join(dir, 'import.json'), 'utf8').then((t) => JSON.parse(t) as StudioganImportRecord, () => null);
   return { run: dir, config: doc.config, configSource: doc.configSource ?? null, parameters: doc.parameters ?? null, checkpoints, import: record };
