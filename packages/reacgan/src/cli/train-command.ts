@@ -8,6 +8,7 @@ import { type ReacganConfig, resolveConfig } from '../config/resolve.js';
 import type { ConfigInput } from '../config/schema.js';
 import { assertResumable, loadCheckpoint } from '../node/checkpoint.js';
 import { FID_INCEPTION_WEIGHTS_URL } from '../node/evaluator.js';
+import { removePendingTempFiles } from '../node/fs-atomic.js';
 import { datasetKind, studioGanDatasetName, trainRun } from '../node/run.js';
 import { addConfigOptions, type CliConfig, configFromCli, type ConfigCliOptions, parseSetOptions } from './config-options.js';
 import { backendOption } from './backend-command.js';
@@ -33,19 +34,26 @@ type StopSignal = keyof typeof SIGNAL_EXIT_CODES;
 /**
  * Ctrl-C (SIGINT) and SIGTERM (what `docker stop`, Kubernetes and CI runners send) stop training
  * gracefully: the current step finishes, a checkpoint is written (`checkpoints/last.safetensors`, reason
- * 'interrupt') and the command exits with 130 / 143. A second signal exits at once, without a checkpoint.
- * Returns the signal received (if any) and a function removing the handlers.
+ * 'interrupt'), then the grid and report.md, and the command exits with 130 / 143; during setup (before the first
+ * step) the run stops at the next stage, writing nothing. A second signal exits at once: the atomic writes in
+ * flight are abandoned (their temporary files removed, their targets unchanged), and the line says that the
+ * run stopped before its checkpoint and report.md. Returns the signal received (if any) and a function removing the handlers.
  */
-export function onStopSignals(controller: AbortController, log: (line: string) => void = (line) => console.error(line)): { readonly received: StopSignal | null; remove(): void } {
+export function onStopSignals(controller: AbortController, log: (line: string) => void = (line) => console.error(line), out?: string): { readonly received: StopSignal | null; remove(): void } {
   let received: StopSignal | null = null;
   const handler = (signal: StopSignal) => {
+    const name = signal === 'SIGINT' ? 'Ctrl-C' : signal;
     if (received) {
-      log(`reacgan: second ${signal === 'SIGINT' ? 'Ctrl-C' : signal}, exiting without a checkpoint`);
+      const removed = removePendingTempFiles();
+      log(
+        `reacgan: second ${name}: exiting at once; the run${out ? ` in ${out}` : ''} was interrupted before its interrupt checkpoint and report.md were written` +
+          `${removed.length ? ` (${removed.length} unfinished temporary file${removed.length === 1 ? '' : 's'} removed)` : ''}; checkpoints/last.safetensors, if there is one, is the last interval checkpoint (continue with reacgan train --resume)`,
+      );
       process.exit(SIGNAL_EXIT_CODES[signal]);
+      return;
     }
     received = signal;
-    const name = signal === 'SIGINT' ? 'Ctrl-C' : signal;
-    log(`\nreacgan: ${name}: finishing the current step and writing a checkpoint (${name} again to quit at once)`);
+    log(`\nreacgan: ${name}: finishing the current step, then writing a checkpoint and report.md (before the first step: stopping, writing nothing); ${name} again to quit at once`);
     controller.abort();
   };
   const onSigint = () => handler('SIGINT');
@@ -175,7 +183,7 @@ export function registerTrainCommand(program: Command): void {
       }
       log(formatBackendReport(backend));
       const controller = new AbortController();
-      const stopSignals = onStopSignals(controller);
+      const stopSignals = onStopSignals(controller, log, out);
       try {
         log(`run directory: ${out}`);
         const result = await trainRun({

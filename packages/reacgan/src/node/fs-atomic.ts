@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 
@@ -36,6 +37,7 @@ export const nodeIo: AtomicWriteIo = {
  */
 export async function writeFileAtomic(path: string, data: Uint8Array | string, io: AtomicWriteIo = nodeIo): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  pending.add(tmp);
   try {
     await io.writeFile(tmp, data);
     await io.sync(tmp);
@@ -43,8 +45,27 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, i
   } catch (error) {
     await io.rm(tmp).catch(() => undefined);
     throw error;
+  } finally {
+    pending.delete(tmp);
   }
   await io.sync(dirname(path));
+}
+
+/** Temporary files of {@link writeFileAtomic} calls in flight in this process. */
+const pending = new Set<string>();
+
+/**
+ * Removes the temporary files of the atomic writes still in flight, synchronously, for a process that exits at once
+ * (a second Ctrl-C): their targets keep their previous content and no `.tmp-` file is left behind.
+ * @returns the paths removed
+ */
+export function removePendingTempFiles(): string[] {
+  const removed = [...pending];
+  for (const tmp of removed) {
+    rmSync(tmp, { force: true });
+    pending.delete(tmp);
+  }
+  return removed;
 }
 
 /**

@@ -196,6 +196,12 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     );
   }
   const train = options.dataset ?? (await openConfiguredDataset(config, 'train', { onBadFile: options.onBadFile, log }));
+  // A stop signal during setup (before the first step) stops at the next stage, before anything is written.
+  const stoppedInSetup = (step: number): TrainRunResult => {
+    log(`interrupted during setup, before training started: nothing was written to ${out}`);
+    return { out, status: 'interrupted', step };
+  };
+  if (options.signal?.aborted) return stoppedInSetup(0);
   log(`dataset: ${train.name} (${train.count} images, ${train.numClasses} classes, ${train.uniformShape ? train.imageShape.join('×') : `mixed sizes, resized to ${config.data.imgSize}×${config.data.imgSize}`})`);
   if (batchSize * config.optimization.acmlSteps > train.count) {
     throw new Error(`--batch-size (optimization.batchSize): expected at most the ${train.count} images of ${train.name} per step (batches never repeat an image), received ${batchSize}${config.optimization.acmlSteps > 1 ? ` × ${config.optimization.acmlSteps} accumulation steps` : ''}`);
@@ -219,6 +225,11 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       log(`resumed from ${resumedFrom} at step ${trainer.step}`);
     }
     evaluation = await openTrainingEvaluator(config, settings, kind, train, { cacheDir: options.cacheDir, onBadFile: options.onBadFile, log });
+    if (options.signal?.aborted) {
+      trainer.dispose();
+      evaluation?.evaluator.dispose();
+      return stoppedInSetup(trainer.step);
+    }
     // ---- the run directory
     await mkdir(join(out, 'checkpoints'), { recursive: true });
     await mkdir(join(out, 'samples'), { recursive: true });
@@ -347,6 +358,10 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   progress.start(trainer.step);
   try {
     while (trainer.step < total) {
+      if (options.signal?.aborted) {
+        status = 'interrupted';
+        break;
+      }
       await trainer.trainStep();
       await options.onStep?.(trainer);
       const step = trainer.step;
