@@ -416,6 +416,29 @@ describe('refusals and messages', () => {
     await expect(cli(['info', '--config', binary])).rejects.toThrow(/^--config .*weights\.bin: expected a StudioGAN YAML config .*, received a 5-byte file starting with bytes 00 01 fe ff/);
   });
 
+  it('contradictory options are refused by name before anything is written; run.evalEvery=0 says what it means', async () => {
+    const out = join(dir, 'conflicts');
+    const shapes = ['train', '--dataset', 'folder', '--root', join(dir, 'shapes'), '--steps', '1', '--batch-size', '4', '--out', out, '--no-progress', '--backend', backend];
+    await expect(cli([...shapes, '--no-judge', '--eval-extractor', 'mnist-judge', '--eval-split', 'train'])).rejects.toThrow(
+      /^--no-judge: no evaluations during training, so expected none of the evaluation flags, received --eval-extractor mnist-judge, --eval-split train; drop --no-judge/,
+    );
+    await expect(cli(['train', '--dataset', 'mnist', '--judge-data', join(dir, 'cifar'), '--steps', '1', '--out', out, '--no-progress', '--backend', backend])).rejects.toThrow(
+      new RegExp(`^--judge-data: CIFAR-10 to train the cifar10-judge, so expected only with that extractor; received ${join(dir, 'cifar')} while the evaluation extractor is mnist-judge \\(the default for mnist\\)`),
+    );
+    await expect(cli([...shapes, '--eval-extractor', 'mnist-judge', '--judge-data', join(dir, 'cifar')])).rejects.toThrow(/while the evaluation extractor is mnist-judge \(--eval-extractor\)/);
+    await expect(cli(['evaluate', '--images', join(dir, 'shapes'), '--dataset', 'folder', '--root', join(dir, 'shapes'), '--extractor', 'mnist-judge', '--judge-data', join(dir, 'cifar')])).rejects.toThrow(/^--judge-data: .*extractor is mnist-judge \(--extractor\)/);
+    // train's flag is --eval-extractor, and its messages say so.
+    await expect(cli([...shapes, '--eval-extractor', 'inception-v3-fid'])).rejects.toThrow(/^--eval-extractor inception-v3-fid needs pytorch-fid's weights file/);
+    expect(existsSync(out)).toBe(false);
+    // --num-samples: one message for every refused value.
+    for (const value of ['-3', '0', '1', '2.5']) {
+      await expect(cli(['evaluate', '--run', join(dir, 'none'), '--num-samples', value])).rejects.toThrow(`--num-samples: expected an integer ≥ 2, received '${value}'`);
+    }
+    const { err } = await cli([...shapes, '--eval-extractor', 'mnist-judge', '--set', 'run.evalEvery=0', 'run.evalNumSamples=12', 'model.gConvDim=2', 'model.dConvDim=2']);
+    expect(err).toContain('run.evalEvery 0: no evaluations during training (and no checkpoints/best.safetensors); only the final evaluation with reacgan-mnist-judge-');
+    expect(existsSync(join(out, 'checkpoints', 'best.safetensors'))).toBe(false);
+  });
+
   it('train --backend wasm is refused up front, with the reason', async () => {
     const out = join(dir, 'wasm');
     await expect(cli(['train', '--backend', 'wasm', '--out', out])).rejects.toThrow(/--backend wasm: TensorFlow\.js's wasm backend cannot train convolutional GANs \(it has no Conv2DBackpropFilter kernel/);

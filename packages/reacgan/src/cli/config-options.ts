@@ -27,17 +27,15 @@ export interface ConfigCliOptions {
   set?: string[];
 }
 
-export const intArg = (name: string) => (value: string) => {
+/** A flag's parser for integers ≥ `min`: one message for every value refused (`--num-samples: expected an integer ≥ 2, received '0'`). */
+export const integerArg = (name: string, min: number) => (value: string) => {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name}: expected a non-negative integer, received '${value}'`);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name}: expected ${min === 0 ? 'a non-negative integer' : min === 1 ? 'a positive integer' : `an integer ≥ ${min}`}, received '${value}'`);
   return n;
 };
+export const intArg = (name: string) => integerArg(name, 0);
 /** Like {@link intArg} but > 0 (counts, sizes, steps). */
-export const positiveIntArg = (name: string) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name}: expected a positive integer, received '${value}'`);
-  return n;
-};
+export const positiveIntArg = (name: string) => integerArg(name, 1);
 export const numberArg = (name: string) => (value: string) => {
   const n = Number(value);
   if (!Number.isFinite(n)) throw new Error(`${name}: expected a number, received '${value}'`);

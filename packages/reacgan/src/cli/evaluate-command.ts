@@ -8,7 +8,7 @@ import { FID_INCEPTION_WEIGHTS_URL } from '../node/evaluator.js';
 import { writeFileAtomic } from '../node/fs-atomic.js';
 import { checkpointPath, disposeLoaded, loadGenerator } from '../node/generator.js';
 import { backendOption } from './backend-command.js';
-import { intArg, numberArg, positiveIntArg } from './config-options.js';
+import { integerArg, intArg, numberArg, positiveIntArg } from './config-options.js';
 import { cliAction } from './messages.js';
 import { addGenerationStatisticsOptions, generationStatisticsRequest, type GenerationStatisticsCliOptions } from './statistics-options.js';
 
@@ -72,7 +72,7 @@ export function registerEvaluateCommand(program: Command): void {
     .option('--root <dir>', "reference dataset folder (default: the run's data.root, or the loader's own location); --dataset folder --root <dir> compares with another folder")
     .addOption(new Option('--split <split>', "reference split (default: the split the run's evaluations during training used, else test for MNIST/CIFAR, valid (or val, else test) for folders with train/ + split subfolders, else the whole folder)").choices(['train', 'test', 'valid', 'val']))
     .option('--img-size <n>', 'with --images: the size images are brought to before the extractor (default: the most frequent size of the images)', positiveIntArg('--img-size'))
-    .option('--num-samples <n>', 'generated samples (default: the reference split size)', intArg('--num-samples'))
+    .option('--num-samples <n>', 'generated samples, at least 2 (default: the reference split size)', integerArg('--num-samples', 2))
     .addOption(new Option('--extractor <name>', "feature extractor (default: the run's own evaluation extractor (train --eval-extractor) unless --dataset is given, else mnist-judge for an MNIST reference, cifar10-judge for CIFAR-10, else inception-v3-fid)").choices(['mnist-judge', 'cifar10-judge', 'inception-v3-fid']))
     .option('--inception-weights <file>', `pytorch-fid's pt_inception-2015-12-05-6726825d.pth for inception-v3-fid (from ${FID_INCEPTION_WEIGHTS_URL}; default: that file in the cache folder)`)
     .option('--judge-data <path>', "CIFAR-10 for the cifar10-judge, read only when that judge is not cached yet (it trains once on the training split; a cached judge needs no data): the official .tar.gz or its folder, or train/<class>/ + test/<class>/ image folders or an archive of them (default: the reference when it is CIFAR-10, else the dataset cache, $REACGAN_DATA_DIR)")

@@ -10,6 +10,8 @@ import { DATASET_SOURCES } from '@reacgan/data/node';
 export interface CommandFlags {
   /** The flag that chooses the evaluation split (`--split`, `--eval-split`), if any. */
   split?: string;
+  /** The flag that chooses the feature extractor (`--extractor`, `--eval-extractor`), if not `--extractor`. */
+  extractor?: string;
   /** `--on-bad-file`. */
   onBadFile?: boolean;
   /** `--root`. */
@@ -36,6 +38,8 @@ export const LIBRARY_REMEDIES: readonly Rule[] = [
   [/; pass the extracted folder or the \.tar\.gz, or download: true to fetch (\S+)/, (f, m) => `; download ${m[1]} and pass it (the .tar.gz or the extracted folder)${f.root ? ' with --root <path>' : ''}`],
   [/; pass the tiny-imagenet-200 folder, or download: true to fetch it/, (f) => `; download ${DATASET_SOURCES['tiny-imagenet'].url} and pass the extracted tiny-imagenet-200 folder${f.root ? ' with --root <dir>' : ''}`],
   [/; add centerCropLongEdge\(\) and resize\(\) for images of mixed sizes/, () => ''],
+  // Not a library remedy: reacgan's own extractor messages say --extractor (evaluate); train's flag is --eval-extractor.
+  [/(?<![\w-])--extractor(?= )/, (f) => f.extractor ?? '--extractor'],
   [/; pass a smaller options\.subsetSize/, (f) => (f.kidSubsetSize ? '; pass a smaller --kid-subset-size' : '')],
   [/; pass verifyHash: false for other weights/, (f) => (f.inceptionWeights ? '; pass --allow-unverified-weights for other weights' : '')],
   [/ or pass \{ path \}/, (f) => (f.inceptionWeights ? ' or pass --inception-weights <file>' : '')],

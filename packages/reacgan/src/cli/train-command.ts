@@ -122,7 +122,16 @@ export function resumeConfig(config: ReacganConfig, step: number, options: Train
 }
 
 /** The train command's flags that library messages may point to (see cli/messages.ts). */
-const TRAIN_FLAGS = { split: '--eval-split', onBadFile: true, root: true, inceptionWeights: true, batchSize: true } as const;
+const TRAIN_FLAGS = { split: '--eval-split', extractor: '--eval-extractor', onBadFile: true, root: true, inceptionWeights: true, batchSize: true } as const;
+
+/** The evaluation flags --no-judge contradicts (it means no evaluations during training). */
+const EVALUATION_FLAGS: [keyof TrainOptions, string][] = [
+  ['evalExtractor', '--eval-extractor'],
+  ['evalSplit', '--eval-split'],
+  ['inceptionWeights', '--inception-weights'],
+  ['allowUnverifiedWeights', '--allow-unverified-weights'],
+  ['judgeData', '--judge-data'],
+];
 
 /**
  * `reacgan train`: trains a preset or a config file and writes a run directory. Without arguments: the
@@ -149,6 +158,10 @@ export function registerTrainCommand(program: Command): void {
       const choice = parseBackendChoice(options.backend ?? process.env.REACGAN_BACKEND, options.backend !== undefined ? '--backend' : 'REACGAN_BACKEND');
       if (choice === 'wasm') {
         throw new Error(`--backend wasm: TensorFlow.js's wasm backend cannot train convolutional GANs (it has no Conv2DBackpropFilter kernel, the gradient of every convolution); train with --backend tensorflow (tfjs-node) or cpu, and use wasm for sample / evaluate`);
+      }
+      if (options.judge === false) {
+        const given = EVALUATION_FLAGS.filter(([key]) => options[key] !== undefined && !(key === 'evalExtractor' && options.evalExtractor === 'none')).map(([key, flag]) => (typeof options[key] === 'string' ? `${flag} ${String(options[key])}` : flag));
+        if (given.length) throw new Error(`--no-judge: no evaluations during training, so expected none of the evaluation flags, received ${given.join(', ')}; drop --no-judge to evaluate, or drop those flags`);
       }
       const log = (line: string) => console.error(line);
       let config: ReacganConfig;

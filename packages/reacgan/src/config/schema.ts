@@ -203,7 +203,11 @@ export const runSchema = z.strictObject({
   saveEvery: nonNegativeInt().default(2000),
   /** Sample-grid interval (samples/step-<k>.png); null = saveEvery. */
   sampleEvery: nonNegativeInt().nullable().default(null),
-  /** Evaluation interval (selects checkpoints/best); null = saveEvery. Needs an evaluator (MNIST classifier). */
+  /**
+   * Evaluation interval (selects checkpoints/best); null = saveEvery; 0 = no evaluations during training (no
+   * checkpoints/best; a run with an extractor still makes its final evaluation, and says so). Needs an evaluator
+   * (train --eval-extractor, default the judge of MNIST / CIFAR-10).
+   */
   evalEvery: nonNegativeInt().nullable().default(null),
   /** Generated samples per evaluation during training. */
   evalNumSamples: positiveInt().default(1000),

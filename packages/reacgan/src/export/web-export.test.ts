@@ -212,6 +212,9 @@ describe('exportWebGenerator', () => {
     await expect(exportWebGenerator({ checkpoint: join(dir, 'missing.safetensors') })).rejects.toThrow(/--web .*missing\.safetensors: expected a checkpoint file, a run's checkpoints\/ folder or a run folder, received a path that does not exist/);
     await expect(exportWebGenerator({ checkpoint: join(dir, 'ema.web.safetensors') })).rejects.toThrow(/not a reacgan training checkpoint/);
     await expect(exportWebGenerator({ checkpoint: trained.file, classNames: ['a', 'b'] })).rejects.toThrow(/--class-names \(classNames\): expected 4 names \(the checkpoint's data\.numClasses\), received 2 \(a, b\)/);
+    await expect(exportWebGenerator({ checkpoint: trained.file, classNames: ['a', 'b', 'a', ''] })).rejects.toThrow(
+      /--class-names \(classNames\): expected 4 distinct, non-empty names \(the page picks a class by its name\), received "a", "b", "a", "" \("a" more than once, an empty name\)/,
+    );
     await mkdir(join(dir, 'empty'), { recursive: true });
     await expect(exportWebGenerator({ checkpoint: join(dir, 'empty') })).rejects.toThrow(/a folder without a checkpoint \(looked for best\.safetensors, last\.safetensors/);
     const truncated = join(dir, 'truncated.safetensors');

@@ -133,6 +133,11 @@ export async function exportWebGenerator(options: ExportWebGeneratorOptions): Pr
   if (classNames.length !== numClasses) {
     throw new Error(`--class-names (classNames): expected ${numClasses} names (the checkpoint's data.numClasses), received ${classNames.length} (${classNames.join(', ')})`);
   }
+  const repeated = [...new Set(classNames.filter((n, k) => classNames.indexOf(n) !== k))];
+  const empty = classNames.some((n) => n === '');
+  if (repeated.length || empty) {
+    throw new Error(`--class-names (classNames): expected ${numClasses} distinct, non-empty names (the page picks a class by its name), received ${classNames.map((n) => JSON.stringify(n)).join(', ')} (${[...repeated.map((n) => `${JSON.stringify(n)} more than once`), ...(empty ? ['an empty name'] : [])].join(', ')})`);
+  }
   const generator = models.createGenerator(config.model, { imgSize, imgChannels, numClasses, initialize: false });
   try {
     try {

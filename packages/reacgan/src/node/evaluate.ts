@@ -22,7 +22,7 @@ import * as metrics from '@reacgan/metrics';
 import * as tf from '@tensorflow/tfjs-core';
 import { type GenerationStatisticsRequest, type StandingStatisticsRecord, standingStatisticsRecord } from '../train/standing.js';
 import { datasetTransforms } from '../train/pipeline.js';
-import { classStatistics, type Evaluator, type ExtractorName, JUDGE_EXTRACTORS, judgeDataOptions, openEvaluator, referenceFeatures, referenceSet, type ReferenceSet } from './evaluator.js';
+import { assertJudgeDataUsed, classStatistics, type Evaluator, type ExtractorName, JUDGE_EXTRACTORS, judgeDataOptions, openEvaluator, referenceFeatures, referenceSet, type ReferenceSet } from './evaluator.js';
 import { classFolderNames, type LoadedGenerator, prepareLoadedGenerator, sampleLoaded } from './generator.js';
 import { datasetKind, referenceSplit } from './run.js';
 
@@ -388,6 +388,7 @@ async function evaluateSets(reference: ReferenceSet, generated: AsyncIterable<Ge
   const t0 = performance.now();
   const log = options.log ?? (() => undefined);
   const extractorName: ExtractorName = options.extractor ?? JUDGE_EXTRACTORS[reference.kind] ?? 'inception-v3-fid';
+  assertJudgeDataUsed(options.judgeData, extractorName, options.extractor ? '--extractor' : `the default for a ${reference.kind} reference`);
   const { selected, skipped } = selectMetrics(options.metrics, extractorName, labelled);
   const want = (m: EvaluationMetric) => selected.includes(m);
   const keepFeatures = want('kid') || want('prdc');

@@ -73,6 +73,15 @@ export function judgeDataOptions(judgeData: string | null | undefined, kind: str
   return kind === 'cifar10' && root ? { judgeDataRoot: root, judgeDataFrom: rootFrom } : {};
 }
 
+/**
+ * `--judge-data` is CIFAR-10 to train the cifar10-judge once, so it goes with that extractor only.
+ * @throws Error naming --judge-data, the extractor it needs and the one in use (`from`: why that one).
+ */
+export function assertJudgeDataUsed(judgeData: string | null | undefined, extractor: ExtractorName | 'none', from: string): void {
+  if (!judgeData || extractor === 'cifar10-judge') return;
+  throw new Error(`--judge-data: CIFAR-10 to train the cifar10-judge, so expected only with that extractor; received ${judgeData} while the evaluation extractor is ${extractor} (${from}); drop --judge-data, or choose cifar10-judge`);
+}
+
 /** The classes of each judge's dataset (output k = class k), as its loader names them. */
 const JUDGE_CLASS_NAMES: Readonly<Record<string, readonly string[]>> = { mnist: dataNode.MNIST_CLASSES, cifar10: data.CIFAR10_CLASSES };
 

@@ -31,7 +31,7 @@ import { CONDITIONING_METHODS } from '../train/step/methods.js';
 import { Trainer } from '../train/trainer.js';
 import { versions } from '../versions.js';
 import { assertResumable, type CheckpointInfo, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
-import { type Evaluator, type ExtractorName, JUDGE_EXTRACTORS, judgeDataOptions, openEvaluator, referenceFeatures, referenceSet } from './evaluator.js';
+import { assertJudgeDataUsed, type Evaluator, type ExtractorName, JUDGE_EXTRACTORS, judgeDataOptions, openEvaluator, referenceFeatures, referenceSet } from './evaluator.js';
 import { writeFileAtomic } from './fs-atomic.js';
 import { encodePng } from './png.js';
 import { TrainingProgress } from './progress.js';
@@ -508,6 +508,8 @@ async function assertSameTrainingData(checkpoint: Awaited<ReturnType<typeof load
 function trainingEvaluationSettings(options: TrainRunOptions, kind: dataNode.DatasetName, resumed: Partial<TrainEvaluationSettings> | null): TrainEvaluationSettings {
   const given = options.evaluation ?? {};
   const extractor = options.judge === false ? 'none' : (given.extractor ?? resumed?.extractor ?? JUDGE_EXTRACTORS[kind] ?? 'none');
+  const from = options.judge === false ? '--no-judge' : given.extractor ? '--eval-extractor' : resumed?.extractor ? "the resumed run's" : `the default for ${kind}`;
+  assertJudgeDataUsed(given.judgeData, extractor, from);
   return {
     extractor,
     inceptionWeights: given.inceptionWeights ?? resumed?.inceptionWeights ?? null,
@@ -546,6 +548,7 @@ async function openTrainingEvaluator(
   try {
     const reference = await referenceFeatures(evaluator, referenceSet(dataset, kind, split, config, config.data.root ?? null), { log: options.log });
     options.log(`evaluation during training: ${evaluator.extractor.name} against ${dataset.name} (${dataset.count} images; reference statistics ${reference.cache})`);
+    if (config.run.evalEvery === 0) options.log(`run.evalEvery 0: no evaluations during training (and no checkpoints/best.safetensors); only the final evaluation with ${evaluator.extractor.name}`);
     return {
       evaluator,
       settings: { ...settings, split },
