@@ -18,8 +18,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
-import { data, formatBackendReport, initBackend, openConfiguredDataset, renderPanelsSvg, resolvePreset, trainRun } from 'reacgan/node';
+import { Command, InvalidArgumentError, Option } from 'commander';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '..', '..');
@@ -31,20 +30,38 @@ function defaultCifar10() {
     if (dirname(dir) === dir) return join(dirname(repoRoot), rel);
   }
 }
-const { values } = parseArgs({
-  options: {
-    mode: { type: 'string', default: 'quick' },
-    out: { type: 'string' },
-    seeds: { type: 'string' },
-    settings: { type: 'string' },
-    arms: { type: 'string' },
-    cifar10: { type: 'string', default: process.env.REACGAN_CIFAR10_ROOT ?? defaultCifar10() },
-    backend: { type: 'string', default: process.env.REACGAN_BACKEND ?? 'auto' },
-    'keep-checkpoints': { type: 'boolean', default: false },
-    'report-only': { type: 'boolean', default: false },
-  },
-});
-if (values.mode !== 'quick' && values.mode !== 'full') throw new Error(`--mode: expected 'quick' or 'full', received '${values.mode}'`);
+/** A comma-separated list of `known` names (commander parser): unknown or repeated names are refused by name. */
+const namesArg = (known) => (value) => {
+  const names = value.split(',').map((n) => n.trim());
+  const unknown = names.filter((n) => !known.includes(n));
+  if (unknown.length || !names.length || names.some((n) => n === '')) throw new InvalidArgumentError(`expected a comma-separated list of ${known.join(', ')}, received '${value}'${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`);
+  if (new Set(names).size !== names.length) throw new InvalidArgumentError(`expected distinct names, received '${value}'`);
+  return names;
+};
+const seedsArg = (value) => {
+  const seeds = value.split(',').map((n) => (n.trim() === '' ? NaN : Number(n)));
+  if (seeds.some((n) => !Number.isInteger(n) || n < 0)) throw new InvalidArgumentError(`expected comma-separated non-negative integers (e.g. 0,1), received '${value}'`);
+  if (new Set(seeds).size !== seeds.length) throw new InvalidArgumentError(`expected distinct seeds, received '${value}'`);
+  return seeds;
+};
+// The names --settings and --arms accept (SETTINGS and ARMS below).
+const SETTING_NAMES = ['cifar10', 'mnist-lr5x', 'cifar10-20pc'];
+const ARM_NAMES = ['acgan', 'acgan-norm', 'd2dce-nomargin', 'reacgan', 'reacgan-nomask'];
+const program = new Command('claims.mjs')
+  .description("the paper's claims (Rebooting ACGAN, NeurIPS 2021) on real data: the ReACGAN ablation ladder with the paper's head diagnostics, judged by the project's judge classifiers; writes <out>/report.md, report.json, <setting>.svg and one run directory per arm and seed")
+  .addOption(new Option('--mode <mode>', 'budget: quick (≈ 5 min on 2 cores) or full (≈ 50 min)').choices(['quick', 'full']).default('quick'))
+  .option('--out <dir>', 'output folder (default runs/paper-claims-<mode>)')
+  .option('--seeds <list>', 'comma-separated seeds (default 0,1)', seedsArg)
+  .option('--settings <list>', `comma-separated settings, some of ${SETTING_NAMES.join(', ')} (default: those with a budget in the mode; cifar10-20pc runs in full mode only)`, namesArg(SETTING_NAMES))
+  .option('--arms <list>', `comma-separated arms, some of ${ARM_NAMES.join(', ')} (default: each setting's arms)`, namesArg(ARM_NAMES))
+  .option('--cifar10 <path>', 'CIFAR-10: cifar10-jpeg.tar.gz or a folder ($REACGAN_CIFAR10_ROOT, else shared/data/cifar10-jpeg/cifar10-jpeg.tar.gz above the checkout)', process.env.REACGAN_CIFAR10_ROOT ?? defaultCifar10())
+  .option('--backend <name>', "TensorFlow.js backend, as reacgan's --backend ($REACGAN_BACKEND, else auto)", process.env.REACGAN_BACKEND || 'auto')
+  .option('--keep-checkpoints', "keep each run's checkpoints (deleted by default)")
+  .option('--report-only', 'rebuild the report from the run directories under --out, without training')
+  .showHelpAfterError()
+  .parse();
+const opts = program.opts();
+const values = { ...opts, 'keep-checkpoints': opts.keepCheckpoints === true, 'report-only': opts.reportOnly === true };
 const mode = values.mode;
 const out = resolve(values.out ?? join('runs', `paper-claims-${mode}`));
 
@@ -124,16 +141,22 @@ const SETTINGS = {
 };
 
 // A setting without a budget in this mode (cifar10-20pc in quick mode) is not run by default.
-const selected = values.settings ? values.settings.split(',') : Object.keys(SETTINGS).filter((s) => BUDGETS[s]);
-for (const s of selected) if (!SETTINGS[s]) throw new Error(`--settings: unknown setting '${s}'; expected some of ${Object.keys(SETTINGS).join(', ')}`);
-for (const s of selected) if (!BUDGETS[s]) throw new Error(`--settings: '${s}' runs in full mode only (it has no budget in ${mode} mode)`);
-const seeds = values.seeds ? values.seeds.split(',').map(Number) : BUDGETS.seeds;
-if (seeds.some((s) => !Number.isInteger(s))) throw new Error(`--seeds: expected comma-separated integers, received '${values.seeds}'`);
+if (SETTING_NAMES.join() !== Object.keys(SETTINGS).join() || ARM_NAMES.join() !== Object.keys(ARMS).join()) throw new Error('claims.mjs: SETTING_NAMES / ARM_NAMES must list SETTINGS / ARMS');
+const selected = values.settings ?? Object.keys(SETTINGS).filter((s) => BUDGETS[s]);
+const fullOnly = selected.filter((s) => !BUDGETS[s]);
+if (fullOnly.length) program.error(`error: option '--settings <list>': ${fullOnly.join(', ')} run${fullOnly.length === 1 ? 's' : ''} in full mode only (no budget in ${mode} mode); pass --mode full, or drop ${fullOnly.join(', ')}`);
+const seeds = values.seeds ?? BUDGETS.seeds;
+if (values.arms) {
+  const none = selected.filter((s) => !SETTINGS[s].arms.some((a) => values.arms.includes(a)));
+  if (none.length) program.error(`error: option '--arms <list>': none of ${values.arms.join(', ')} runs in ${none.join(', ')} (${none.map((s) => `${s}: ${SETTINGS[s].arms.join(', ')}`).join('; ')})`);
+}
+// The library is loaded once the options are known to be good (--help and refusals need no build).
+const { data, formatBackendReport, initBackend, openConfiguredDataset, renderPanelsSvg, resolvePreset, trainRun } = await import('reacgan/node');
 
 const t0 = performance.now();
 const startedAt = new Date().toISOString();
 const load0 = loadavg();
-const backend = await initBackend({ backend: values.backend });
+const backend = await initBackend({ backend: values.backend }).catch((error) => program.error(`error: option '--backend <name>': ${error.message}`));
 console.error(formatBackendReport(backend));
 await mkdir(out, { recursive: true });
 
@@ -151,7 +174,7 @@ for (const key of selected) {
   const budget = BUDGETS[key];
   const runs = [];
   const subset = setting.subset && !values['report-only'] ? await subsetOf(resolvePreset('mnist/acgan', setting.config()), setting.subset) : null;
-  for (const arm of setting.arms.filter((a) => !values.arms || values.arms.split(',').includes(a))) {
+  for (const arm of setting.arms.filter((a) => !values.arms || values.arms.includes(a))) {
     for (const seed of seeds) {
       const dir = join(out, 'runs', key, `${arm}-seed${seed}`);
       const overrides = mergeAll(setting.config(), ARMS[arm].config, {
