@@ -135,6 +135,30 @@ describe('CIFAR-10 from class folders of images (format images)', () => {
     await expect(loadCifar10({ root: notData, cacheDir: cache })).rejects.toThrow(/holds neither CIFAR-10 record files nor image folders/);
   });
 
+  it('a folder holding one archive under another name reads that archive; with two, the error lists both', async () => {
+    await ready;
+    const one = path.join(dir, 'one-archive');
+    fs.mkdirSync(one);
+    fs.copyFileSync(archive, path.join(one, 'my-cifar.tar.gz'));
+    write(path.join(one, 'README.md'), 'CIFAR-10 as JPEG');
+    const test = await loadCifar10({ root: one, split: 'test', cacheDir: cache });
+    expect(test.format).toBe('images');
+    expect(test.count).toBe(10);
+    for (let k = 0; k < 10; k++) expect(Buffer.from(test.getImage(k)).equals(pixels(k, 0))).toBe(true);
+    const two = path.join(dir, 'two-archives');
+    fs.mkdirSync(two);
+    fs.copyFileSync(archive, path.join(two, 'a.tar.gz'));
+    fs.copyFileSync(archive, path.join(two, 'b.tar.gz'));
+    const e = await loadCifar10({ root: two, split: 'test', cacheDir: cache }).catch((error) => error);
+    expect(e).toBeInstanceOf(DatasetError);
+    expect(e.code).toBe('MISSING_FILE');
+    expect(e.message).toMatch(/holds 2 archives; pass the one to read as the root/);
+    expect(e.problems).toEqual([
+      { file: path.join(two, 'a.tar.gz'), problem: 'archive (which one?)' },
+      { file: path.join(two, 'b.tar.gz'), problem: 'archive (which one?)' },
+    ]);
+  });
+
   it('a folder with test/ but no train/ (either split asked for): the error lists exactly the missing train/', async () => {
     const half = path.join(dir, 'half');
     for (const [cls, name] of CIFAR10_NAMES.entries()) write(path.join(half, 'test', name, '0.png'), encodePng({ width: 32, height: 32, colorType: 2, bitDepth: 8, samples: pixels(cls, 0) }));
@@ -221,5 +245,9 @@ describe.skipIf(!shared.available)(`CIFAR-10 JPEG archive of the shared data (${
     });
     const image = await decodeImage(first!, firstName);
     expect(Buffer.from(ds.getImage(0)).equals(Buffer.from(image.data))).toBe(true);
+    // The folder the archive ships in (what a user passes as --root): the same data, from the decoded cache.
+    const viaFolder = await loadCifar10({ root: shared.path, split: 'test', cacheDir: cache });
+    expect(viaFolder.count).toBe(10000);
+    expect(Buffer.from(viaFolder.getImage(0)).equals(Buffer.from(image.data))).toBe(true);
   }, 300_000);
 });

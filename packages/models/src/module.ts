@@ -140,7 +140,7 @@ export class Module {
     return [...this.namedParameters()].map(([name, variable]) => ({ name, variable }));
   }
 
-  /** The trainable variables (for `tf.variableGrads(f, module.trainableVariables())`). */
+  /** The trainable variables (for `variableGrads(f, module.trainableVariables())` or `tf.variableGrads`). */
   trainableVariables(): tf.Variable[] {
     return [...this.namedParameters().values()].filter((v) => v.trainable);
   }

@@ -16,7 +16,7 @@ import { DatasetError, assertOneOf, type DatasetProblem } from '../errors.js';
 import { createInMemoryDataset } from '../in-memory.js';
 import type { DecodedImage, InMemoryDataset, SplitName } from '../types.js';
 import { DATASET_SOURCES, defaultCacheDir, downloadDataset, type DownloadOptions } from './download.js';
-import { extractArchive } from './archive.js';
+import { extractArchive, isArchivePath } from './archive.js';
 import { isDirectory, isFile } from './files.js';
 import { decodeImage, IMAGE_EXTENSIONS } from './image-decode.js';
 import { mapPool } from './image-files.js';
@@ -160,9 +160,15 @@ async function readFromArchive(archive: string, kind: Kind, formats: RecordForma
   throw new DatasetError('MISSING_FILE', `${archive}: holds no ${label(kind)} ${split} files (looked for ${expected.join(' or ')})`, { problems: [{ file: archive, problem: 'no CIFAR members' }] });
 }
 
-/** Whether `dir` holds the image-folder layout: `train/` and `test/` folders. */
-async function hasImageSplits(dir: string): Promise<boolean> {
-  return (await isDirectory(path.join(dir, 'train'))) && (await isDirectory(path.join(dir, 'test')));
+/** The image-folder layout's split folders under `dir` (`train/`, `test/`), each with whether it exists. */
+async function imageSplits(dir: string): Promise<{ dir: string; present: boolean }[]> {
+  return Promise.all(['train', 'test'].map(async (s) => ({ dir: path.join(dir, s), present: await isDirectory(path.join(dir, s)) })));
+}
+
+/** The archive files (.tar.gz, .tgz, .tar, .zip) directly in `dir`, sorted. */
+async function archivesIn(dir: string): Promise<string[]> {
+  const entries = await fs.promises.readdir(dir, { withFileTypes: true });
+  return entries.filter((e) => e.isFile() && isArchivePath(e.name)).map((e) => path.join(dir, e.name)).sort(compareCodePoints);
 }
 
 async function locate(kind: Kind, options: CifarOptions, split: 'train' | 'test'): Promise<Located> {
@@ -187,18 +193,19 @@ async function locate(kind: Kind, options: CifarOptions, split: 'train' | 'test'
     }
   }
   const abs = path.resolve(root);
-  if (await isFile(abs)) {
-    if (formats.length > 0 && !abs.toLowerCase().endsWith('.zip')) {
+  const fromArchive = async (file: string): Promise<Located> => {
+    if (formats.length > 0 && !file.toLowerCase().endsWith('.zip')) {
       try {
-        return await readFromArchive(abs, kind, formats, split);
+        return await readFromArchive(file, kind, formats, split);
       } catch (error) {
         // An archive without record files may be one of image folders.
         if (!images || !(error instanceof DatasetError) || error.problems[0]?.problem !== 'no CIFAR members') throw error;
       }
     }
-    if (!images) throw new DatasetError('BAD_ARGUMENT', `${label(kind)}: format '${format}' cannot read the archive ${abs}`);
-    return { format: 'images', where: abs, files: new Map(), images: { root: abs, archive: true } };
-  }
+    if (!images) throw new DatasetError('BAD_ARGUMENT', `${label(kind)}: format '${format}' cannot read the archive ${file}`);
+    return { format: 'images', where: file, files: new Map(), images: { root: file, archive: true } };
+  };
+  if (await isFile(abs)) return fromArchive(abs);
   if (!(await isDirectory(abs))) {
     throw new DatasetError('MISSING_FILE', `${label(kind)}: ${abs} does not exist (options.root / --root)`, { problems: [{ file: abs, problem: 'missing' }] });
   }
@@ -218,17 +225,25 @@ async function locate(kind: Kind, options: CifarOptions, split: 'train' | 'test'
     if (await isFile(archive)) return readFromArchive(archive, kind, [f], split);
   }
   if (images) {
-    const splitDirs = ['train', 'test'].map((s) => path.join(abs, s));
-    const present = await Promise.all(splitDirs.map(isDirectory));
-    if (present.every(Boolean)) return { format: 'images', where: abs, files: new Map(), images: { root: abs, archive: false } };
+    const splits = await imageSplits(abs);
+    if (splits.every((s) => s.present)) return { format: 'images', where: abs, files: new Map(), images: { root: abs, archive: false } };
     // Half of the image-folder layout (or format 'images' asked for): list only the split folders that are not there.
-    if (present.some(Boolean) || format === 'images') {
+    if (splits.some((s) => s.present) || format === 'images') {
       throw new DatasetError('MISSING_FILE', `${label(kind)} (images) in ${abs}: the image-folder layout needs both train/<class>/ and test/<class>/:`, {
         root: abs,
-        problems: splitDirs.filter((_, i) => !present[i]).map((d) => ({ file: d, problem: 'not found' })),
+        problems: splits.filter((s) => !s.present).map((s) => ({ file: s.dir, problem: 'not found' })),
       });
     }
-    looked.push(...splitDirs);
+    looked.push(...splits.map((s) => s.dir));
+  }
+  // A folder holding one archive under another name (e.g. cifar10-jpeg/cifar10-jpeg.tar.gz): that archive.
+  const archives = await archivesIn(abs);
+  if (archives.length === 1) return fromArchive(archives[0]);
+  if (archives.length > 1) {
+    throw new DatasetError('MISSING_FILE', `${label(kind)}: no ${split} data under ${abs}, which holds ${archives.length} archives; pass the one to read as the root (options.root / --root):`, {
+      root: abs,
+      problems: archives.map((a) => ({ file: a, problem: 'archive (which one?)' })),
+    });
   }
   throw new DatasetError('MISSING_FILE', `${label(kind)}: no ${split} data under ${abs}:`, { root: abs, problems: looked.map((l) => ({ file: l, problem: 'not found' })) });
 }
@@ -369,7 +384,7 @@ async function parseImages(kind: Kind, located: Located, split: 'train' | 'test'
   }
   if (root.toLowerCase().endsWith('.zip')) {
     const dir = await extractArchive(root, { cacheDir });
-    if (!(await hasImageSplits(dir))) throw new DatasetError('MISSING_FILE', `${root}: holds no image folders train/<class>/ and test/<class>/ (unpacked to ${dir})`, { problems: [{ file: root, problem: 'no CIFAR members' }] });
+    if (!(await imageSplits(dir)).every((s) => s.present)) throw new DatasetError('MISSING_FILE', `${root}: holds no image folders train/<class>/ and test/<class>/ (unpacked to ${dir})`, { problems: [{ file: root, problem: 'no CIFAR members' }] });
     const parsed = await parseImageFolder(kind, dir, split, expected);
     located.where = `${root} (${split}: ${parsed.labels.length} images from class folders, unpacked to ${dir})`;
     return parsed;
