@@ -210,7 +210,10 @@ describe('exportWebGenerator', () => {
 
   it('rejects bad input with messages naming what was expected', async () => {
     await expect(exportWebGenerator({ checkpoint: join(dir, 'missing.safetensors') })).rejects.toThrow(/--web .*missing\.safetensors: expected a checkpoint file, a run's checkpoints\/ folder or a run folder, received a path that does not exist/);
-    await expect(exportWebGenerator({ checkpoint: join(dir, 'ema.web.safetensors') })).rejects.toThrow(/not a reacgan training checkpoint/);
+    // A web generator file (not a training checkpoint), written here so that this test runs alone too.
+    const web = join(dir, 'bad-input.web.safetensors');
+    await exportWebGenerator({ checkpoint: trained.file, out: web });
+    await expect(exportWebGenerator({ checkpoint: web })).rejects.toThrow(/not a reacgan training checkpoint/);
     await expect(exportWebGenerator({ checkpoint: trained.file, classNames: ['a', 'b'] })).rejects.toThrow(/--class-names \(classNames\): expected 4 names \(the checkpoint's data\.numClasses\), received 2 \(a, b\)/);
     await expect(exportWebGenerator({ checkpoint: trained.file, classNames: ['a', 'b', 'a', ''] })).rejects.toThrow(
       /--class-names \(classNames\): expected 4 distinct, non-empty names \(the page picks a class by its name\), received "a", "b", "a", "" \("a" more than once, an empty name\)/,
