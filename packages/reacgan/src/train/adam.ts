@@ -77,8 +77,8 @@ export class Adam {
     }
     this.total = offset;
     // Inside tidy: the zeros tensors are released, the variables (not tracked by tidy) stay (C25).
-    this.m = tf.tidy(() => tf.variable(tf.zeros([this.total]), false));
-    this.v = tf.tidy(() => tf.variable(tf.zeros([this.total]), false));
+    this.m = tf.tidy(() => tf.variable(tf.fill([this.total], 0), false));
+    this.v = tf.tidy(() => tf.variable(tf.fill([this.total], 0), false));
   }
 
   /** Changes the learning rate for the following updates (schedules). */
