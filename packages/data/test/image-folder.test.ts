@@ -260,13 +260,17 @@ describe('what a folder holds: sizes, greyscale, 1-channel reading, unlabelled f
     ]);
     expect(colour.uniformShape).toBe(false);
     expect(colour.greyscale).toBe(false);
-    expect((await loadImageFolder({ root: path.join(root, 'grey') })).greyscale).toBe(true);
+    expect(colour.colourImages).toEqual({ count: 3, examples: ['a/p.png', 'a/q.png', 'b/r.png'] });
+    const grey = await loadImageFolder({ root: path.join(root, 'grey') });
+    expect(grey.greyscale).toBe(true);
+    expect(grey.colourImages).toEqual({ count: 0, examples: [] });
     // Headers only: a 1-channel PNG is greyscale, an RGB one cannot be known without its pixels.
     const header = await loadImageFolder({ root: path.join(root, 'grey'), verify: 'header' });
     expect(header.greyscale).toBe(false);
     expect(header.imageSizes).toEqual([{ height: 2, width: 2, count: 2, examples: ['a/g.png', 'b/h.png'] }]);
     const none = await loadImageFolder({ root: path.join(root, 'grey'), verify: 'none' });
     expect(none.greyscale).toBeNull();
+    expect(none.colourImages).toBeNull();
     expect(none.imageSizes).toEqual([]);
   });
 

@@ -76,5 +76,5 @@ export {
   type TrainRunResult,
 } from './node/run.js';
 export { FID_INCEPTION_WEIGHTS_URL, openEvaluator, referenceFeatures, referenceSet, type Evaluator, type OpenEvaluatorOptions, type ReferenceFeatures, type ReferenceSet } from './node/evaluator.js';
-export { describeFolder, FOLDER_IMAGE_SIZES, folderFacts, folderPreset, inferredImageSize, type FolderFacts } from './node/folder.js';
+export { describeFolder, FOLDER_IMAGE_SIZES, folderFacts, folderPreset, inferredImageSize, strayColourWarning, type FolderFacts } from './node/folder.js';
 export { openTensorBoard, type ScalarWriter } from './node/tensorboard.js';

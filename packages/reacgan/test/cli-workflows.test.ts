@@ -136,6 +136,23 @@ describe(`your own image folder in one command [${backend}]`, () => {
     await expect(cli(['info', '--config', file, '--root', grey])).rejects.toThrow(/data\.numClasses \(DATA\.num_classes\): expected 3 \(the class folders of .*grey: 1, 10, 2\), received 5/);
   });
 
+  it('one colour image among greyscale ones: the folder trains in colour, and a warning names the file and how to train greyscale', async () => {
+    const stray = join(dir, 'grey-stray');
+    await makeFolder(stray, { grey: true });
+    await writeFile(join(stray, '2', 'stray.png'), picture(1, 32, 32, 999));
+    const { out, err } = await cli(['info', '--dataset', 'folder', '--root', stray, '--json']);
+    expect(JSON.parse(out).config.data.imgChannels).toBe(3);
+    expect(err).toContain(
+      `warning: 1 of the 19 images of ${stray} is colour (2/stray.png), the other 18 greyscale: the folder trains in colour (3 channels), as its colour images need; if they do not belong, remove them, or pass --set data.imgChannels=1 to train greyscale (colour images converted to luma)`,
+    );
+    // Chosen explicitly: no warning, and the note says the colour image is converted.
+    const grey = await cli(['info', '--dataset', 'folder', '--root', stray, '--set', 'data.imgChannels=1', '--json']);
+    expect(JSON.parse(grey.out).config.data.imgChannels).toBe(1);
+    expect(grey.err).not.toContain('warning:');
+    // A colour folder is not warned about.
+    expect((await cli(['info', '--dataset', 'folder', '--root', join(dir, 'shapes'), '--json'])).err).not.toContain('warning:');
+  });
+
   it('a greyscale folder trains with 1 channel, and its run evaluates against the folder', async () => {
     const out = join(dir, 'run-grey');
     await cli(['train', '--dataset', 'folder', '--root', join(dir, 'grey'), '--steps', '1', '--batch-size', '4', '--out', out, '--no-progress', '--no-judge', '--backend', backend, ...small]);

@@ -53,6 +53,12 @@ export interface ImageFileDatasetExtras {
    * 2-channel file), i.e. `channels: 1` loses nothing; null when `verify` is 'none'.
    */
   readonly greyscale: boolean | null;
+  /**
+   * The images that are not greyscale (as `greyscale` judges them): how many, and the first 5 of them (paths relative
+   * to the root, in file order); null when `verify` is 'none'. A count below `count` in a folder that is mostly
+   * greyscale points to stray colour files: `greyscale` is then false and `channels: 1` would convert them.
+   */
+  readonly colourImages: { readonly count: number; readonly examples: readonly string[] } | null;
 }
 
 /** One image size of a dataset: how many images have it, and a few of them (paths relative to the root). */
@@ -159,6 +165,8 @@ export async function createImageFileDataset(listing: ImageFileListing, options:
   }
   const imageSizes = summarizeSizes(good.map((g, i) => ({ shape: g.shape, file: files[i] })));
   const greyscale = good.every((g) => g.greyscale !== null) ? good.every((g) => g.greyscale === true) : null;
+  const colourFiles = greyscale === null ? null : files.filter((_, i) => good[i].greyscale !== true);
+  const colourImages = colourFiles && { count: colourFiles.length, examples: Object.freeze(colourFiles.slice(0, 5)) };
 
   const classNames = Object.freeze([...listing.classNames]);
   const checkIndex = (i: number): void => {
@@ -178,6 +186,7 @@ export async function createImageFileDataset(listing: ImageFileListing, options:
     skipped: Object.freeze(problems),
     imageSizes,
     greyscale,
+    colourImages,
     source: listing.source ?? root,
     fileOf: (i: number): string => {
       checkIndex(i);

@@ -8,7 +8,7 @@ import { type ReacganConfig, resolveConfig, unsupportedFeatures } from '../confi
 import { type ConfigInput } from '../config/schema.js';
 import { parseConfigText } from '../config/yaml.js';
 import { readConfigFile } from '../node/file-kind.js';
-import { describeFolder, folderFacts, folderPreset, inferredImageSize } from '../node/folder.js';
+import { describeFolder, folderFacts, folderPreset, inferredImageSize, strayColourWarning } from '../node/folder.js';
 import { datasetKind, studioGanDatasetName } from '../node/run.js';
 
 /** Options shared by commands that build a configuration (`train`, `info`). */
@@ -174,6 +174,8 @@ export async function configFromCli(options: ConfigCliOptions, open: OpenDataOpt
       problems.push(`data.numClasses${originOf(origins, 'data.numClasses')}: expected ${facts.classNames.length} (the class folders of ${facts.root}: ${facts.classNames.join(', ')}), received ${String(numClasses)}`);
     }
     const imgChannels = (explicit('data', 'imgChannels') as 1 | 3 | undefined) ?? facts.channels;
+    const stray = explicit('data', 'imgChannels') === undefined ? strayColourWarning(facts) : null;
+    if (stray) warnings.push(stray);
     const imgSize = (explicit('data', 'imgSize') as number | undefined) ?? (folderDefault ? inferredImageSize(facts) : (merged.data?.imgSize ?? 32));
     if (problems.length) throw new Error(`the configuration does not fit the image folder:\n  - ${problems.join('\n  - ')}`);
     if (folderDefault) {

@@ -23,6 +23,8 @@ export interface FolderFacts {
   classNames: readonly string[];
   /** 1 when every image is greyscale (R = G = B), else 3. */
   channels: 1 | 3;
+  /** The colour images (not R = G = B): how many and the first few; null when unknown. */
+  colourImages: { count: number; examples: readonly string[] } | null;
   /** Distinct sizes, most frequent first. */
   imageSizes: readonly dataNode.ImageSizeCount[];
 }
@@ -38,6 +40,7 @@ export function folderFacts(dataset: dataNode.Dataset & Partial<dataNode.ImageFi
     count: dataset.count,
     classNames: dataset.classNames,
     channels: dataset.greyscale ? 1 : 3,
+    colourImages: dataset.colourImages ?? null,
     imageSizes: dataset.imageSizes ?? [{ height: dataset.imageShape[0], width: dataset.imageShape[1], count: dataset.count, examples: [] }],
   };
 }
@@ -70,6 +73,22 @@ export function folderPreset(facts: FolderFacts, imgSize: number = inferredImage
     description: `mnist/reacgan's CPU-sized ReACGAN recipe at ${imgSize} px (${imgSize === 32 ? 'deep_conv' : 'resnet'} backbone), ${facts.channels} channel(s), ${facts.classNames.length} classes`,
     config: { ...base, data: { name: 'folder', imgSize, imgChannels: facts.channels, numClasses: facts.classNames.length, root: facts.root }, model },
   };
+}
+
+/**
+ * A folder that is mostly greyscale with a few colour images trains in colour (3 channels: nothing is lost, and a
+ * folder of colour pictures with some greyscale ones is normal), but a few colour files among greyscale ones are
+ * often strays: the warning names them and says how to train greyscale instead. Null when the colour images are
+ * not a minority.
+ */
+export function strayColourWarning(facts: FolderFacts): string | null {
+  const colour = facts.colourImages;
+  if (facts.channels !== 3 || !colour || colour.count === 0 || colour.count * 2 >= facts.count) return null;
+  const shown = `${colour.examples.join(', ')}${colour.count > colour.examples.length ? ', …' : ''}`;
+  return (
+    `${colour.count} of the ${facts.count} images of ${facts.root} ${colour.count === 1 ? 'is' : 'are'} colour (${shown}), the other ${facts.count - colour.count} greyscale: ` +
+    'the folder trains in colour (3 channels), as its colour images need; if they do not belong, remove them, or pass --set data.imgChannels=1 to train greyscale (colour images converted to luma)'
+  );
 }
 
 /** One readable paragraph: what was found in the folder and what training will do with each image size. */
