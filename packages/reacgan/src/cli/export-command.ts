@@ -1,12 +1,8 @@
 import { type Command, Option } from 'commander';
 import { initBackend } from '../backend.js';
 import { backendOption } from './backend-command.js';
-import { cliAction } from './messages.js';
+import { cliAction, formatBytes } from './messages.js';
 import { exportWebGenerator, type ExportedGeneratorChoice } from '../export/web-export.js';
-
-function formatBytes(n: number): string {
-  return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(2)} MB` : `${(n / 1024).toFixed(1)} KB`;
-}
 
 /**
  * `reacgan export --web <checkpoint> [--out <file>] [--generator auto|ema|g] [--class-names a,b,…] [--json]`:

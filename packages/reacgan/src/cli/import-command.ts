@@ -2,12 +2,8 @@ import { type Command, Option } from 'commander';
 import { initBackend } from '../backend.js';
 import { importStudioganCheckpoint, type StudioganImportRecord, type StudioganImportWhich } from '../node/studiogan-import.js';
 import { backendOption } from './backend-command.js';
-import { cliAction } from './messages.js';
+import { cliAction, formatBytes } from './messages.js';
 import { intArg } from './config-options.js';
-
-function formatBytes(n: number): string {
-  return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${(n / 1024).toFixed(1)} KB`;
-}
 
 /**
  * The import record as text lines (import-studiogan and info --run print the same): each file read with its size and

@@ -6,6 +6,11 @@
  */
 import { DATASET_SOURCES } from '@reacgan/data/node';
 
+/** A file size as the commands print it: `12.3 KB` below 1 MiB, else `4.5 MB` (binary units). */
+export function formatBytes(n: number): string {
+  return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${(n / 1024).toFixed(1)} KB`;
+}
+
 /** The flags a command has that library remedies map to. */
 export interface CommandFlags {
   /** The flag that chooses the evaluation split (`--split`, `--eval-split`), if any. */
