@@ -70,7 +70,8 @@ function nodesBetween(tape: TapeNode[], xs: tf.Tensor[], y: tf.Tensor): { nodes:
  * @param varList variables to differentiate with respect to (default: all trainable variables).
  * @returns `value` (the scalar f returned) and `grads` keyed by variable name; a variable f does not depend on is
  *   absent from `grads`.
- * @throws Error when f returns a non-scalar, or when no variable in `varList` reaches f's value.
+ * @throws Error when f returns a non-scalar, or when no variable in `varList` reaches f's value (tf.variableGrads
+ *   throws there too).
  */
 export function variableGrads(f: () => tf.Scalar, varList?: tf.Variable[]): { value: tf.Scalar; grads: tf.NamedTensorMap } {
   const engine = engineInternals();
