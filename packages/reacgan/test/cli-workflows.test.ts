@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from './cli.js';
 import { MNIST_JUDGE } from '../src/eval/judge-classifier.js';
 import { loadOrTrainJudgeClassifier } from '../src/node/cache.js';
-import { loadCheckpoint } from '../src/node/checkpoint.js';
+import { loadCheckpoint, saveCheckpoint } from '../src/node/checkpoint.js';
 import { loadGenerator, sampleLoaded } from '../src/node/generator.js';
 import { encodePng } from '../src/node/png.js';
 import { imagesFromNhwc } from '../src/report/images.js';
@@ -349,6 +349,26 @@ describe(`evaluate a folder of PNGs [${backend}]`, () => {
     await expect(cli(['evaluate', '--images', digits(), '--dataset', 'mnist', '--extractor', 'inception-v3-fid', '--inception-weights', other, '--backend', backend])).rejects.toThrow(
       /SHA-256 [0-9a-f]{64} is not pytorch-fid's pt_inception-2015-12-05-6726825d\.pth .*Pass --allow-unverified-weights to use this file anyway/,
     );
+  });
+
+  it("evaluate --checkpoint reuses the Inception weights file the run's evaluations used; --inception-weights overrides it", async () => {
+    // A run trained without evaluations, its checkpoint rewritten as if evaluated with inception-v3-fid and a weights
+    // file of its own (no pytorch-fid weights here: the weights check names the file that was used, then stops).
+    const folder = join(dir, 'weights-folder');
+    await makeFolder(folder, { perClass: 2 });
+    const out = join(dir, 'weights-run');
+    await cli(['train', '--dataset', 'folder', '--root', folder, '--steps', '1', '--batch-size', '4', '--out', out, '--no-progress', '--no-judge', '--backend', backend, '--set', 'model.gConvDim=2', 'model.dConvDim=2', 'run.sampleEvery=0']);
+    const recordedWeights = join(dir, 'run-weights.pth');
+    await writeFile(recordedWeights, 'weights the run used');
+    const source = await loadCheckpoint(join(out, 'checkpoints', 'last.safetensors'));
+    const crafted = join(dir, 'weights-crafted', 'last.safetensors');
+    await mkdir(join(dir, 'weights-crafted'), { recursive: true });
+    await saveCheckpoint(crafted, source, { ...source.info, evaluation: { extractor: 'inception-v3-fid', inceptionWeights: recordedWeights, allowUnverifiedWeights: false, split: 'train' } });
+    const evaluate = (extra: string[]) => cli(['evaluate', '--checkpoint', crafted, '--num-samples', '6', '--metrics', 'fid', '--backend', backend, ...extra]);
+    await expect(evaluate([])).rejects.toThrow(/--inception-weights .*run-weights\.pth: SHA-256 [0-9a-f]{64} is not pytorch-fid's/);
+    const other = join(dir, 'given-weights.pth');
+    await writeFile(other, 'weights given on the command line');
+    await expect(evaluate(['--inception-weights', other])).rejects.toThrow(/--inception-weights .*given-weights\.pth: SHA-256 [0-9a-f]{64} is not pytorch-fid's/);
   });
 });
 

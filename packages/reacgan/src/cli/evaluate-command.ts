@@ -136,7 +136,12 @@ export function registerEvaluateCommand(program: Command): void {
           const recordedSplit = loaded.info.evaluation?.split;
           const split = options.split ?? (recordedSplit && options.dataset === undefined ? recordedSplit : undefined);
           if (!options.split && split) console.error(`reference split ${split}: the split the run's evaluations used (recorded in ${file}); pass --split to choose another`);
-          result = await evaluateGenerator(loaded, { ...common, split, extractor, numSamples: options.numSamples, seed: options.seed, truncation: options.truncation ?? null, statistics, spectralNorm: options.spectralNorm });
+          // And the Inception weights file the run's evaluations used (with its --allow-unverified-weights), when the
+          // recorded extractor is the one used here and --inception-weights is not given.
+          const recordedWeights = extractor !== undefined && extractor === recorded && options.inceptionWeights === undefined ? (loaded.info.evaluation?.inceptionWeights ?? null) : null;
+          if (recordedWeights) console.error(`--inception-weights ${recordedWeights}: the weights file the run's evaluations used (recorded in ${file}); pass --inception-weights to choose another`);
+          const weights = recordedWeights ? { inceptionWeights: recordedWeights, allowUnverifiedWeights: options.allowUnverifiedWeights || loaded.info.evaluation?.allowUnverifiedWeights === true } : {};
+          result = await evaluateGenerator(loaded, { ...common, ...weights, split, extractor, numSamples: options.numSamples, seed: options.seed, truncation: options.truncation ?? null, statistics, spectralNorm: options.spectralNorm });
         } finally {
           disposeLoaded(loaded);
         }
