@@ -9,6 +9,7 @@ import { join, relative } from 'node:path';
 import * as dataNode from '@reacgan/data/node';
 import { loadNativeBackend, nativeInstalled } from '@reacgan/testkit';
 import * as tf from '@tensorflow/tfjs-core';
+import { create as tarCreate } from 'tar';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from './cli.js';
 import { MNIST_JUDGE } from '../src/eval/judge-classifier.js';
@@ -178,6 +179,20 @@ describe(`your own image folder in one command [${backend}]`, () => {
     const evaluated = await cli(['evaluate', '--run', out, '--num-samples', '12', '--metrics', 'fid', '--backend', backend]);
     expect(evaluated.err).toContain("reference split test: the split the run's evaluations used");
     expect(JSON.parse(evaluated.out).protocol).toMatchObject({ referenceDataset: `folder:${join(root, 'test')}`, referenceSplit: 'test', referenceCount: 9 });
+  });
+
+  it('the same train/ + test/ layout as a .tar.gz root: trains on train/, evaluates against test/', async () => {
+    const root = join(dir, 'split-archive-src');
+    await makeFolder(join(root, 'train'));
+    await makeFolder(join(root, 'test'), { perClass: 3 });
+    const archive = join(dir, 'split-root.tar.gz');
+    await tarCreate({ gzip: true, file: archive, cwd: root, portable: true }, ['train', 'test']);
+    const out = join(dir, 'run-split-archive');
+    const { err } = await cli(['train', '--dataset', 'folder', '--root', archive, '--steps', '2', '--batch-size', '4', '--out', out, '--no-progress', '--backend', backend, '--eval-extractor', 'mnist-judge', ...small]);
+    expect(err).toMatch(/evaluation during training: reacgan-mnist-judge-[0-9a-f]+ against folder:.*test \(9 images/);
+    const config = JSON.parse(await readFile(join(out, 'config.json'), 'utf8'));
+    expect(config.dataset).toMatchObject({ count: 18 });
+    expect(config.evaluation).toMatchObject({ split: 'test', referenceCount: 9 });
   });
 
   it('sample --per-class names the folders by class name: 1/ holds class "1", 10/ class "10"', async () => {
