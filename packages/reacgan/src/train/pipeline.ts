@@ -37,7 +37,7 @@ export function datasetTransforms(
   }
   if (c === 1 && config.data.imgChannels === 3) out.push(data.grayscaleToRgb());
   else if (c !== config.data.imgChannels) {
-    throw new Error(`data.imgChannels: expected ${c} for this dataset (images are ${h}×${w}×${c}), received ${config.data.imgChannels}`);
+    throw new Error(`data.imgChannels: expected ${c} for this dataset (images are ${h}×${w}×${c}), received ${config.data.imgChannels}; set it to ${c} (CLI: --set data.imgChannels=${c}) or use a preset made for this dataset (--preset)`);
   }
   if (mode === 'train' && config.pre.applyRflip) out.push(data.randomHorizontalFlip());
   return out;
