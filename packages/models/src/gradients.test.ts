@@ -127,6 +127,11 @@ describeBackends(
       expect(() => variableGrads(() => tf.mul(w, 2) as unknown as tf.Scalar, [w])).toThrow(/expected f to return a scalar tensor, received shape \[2\]/);
       expect(() => variableGrads(() => tf.sum(tf.mul(w, 2)) as tf.Scalar, [other])).toThrow(/none of the variables in varList reaches/);
       expect(() => variableGrads(() => tf.sum(w) as tf.Scalar, [])).toThrow(/at least one trainable variable/);
+      expect(() => variableGrads('loss' as unknown as () => tf.Scalar, [w])).toThrow(/f: expected a function returning a scalar, received string/);
+      expect(() => variableGrads(() => tf.sum(w) as tf.Scalar, w as unknown as tf.Variable[])).toThrow(/varList: expected an array of tf\.Variable, received object/);
+      const plain = tf.scalar(1);
+      expect(() => variableGrads(() => tf.sum(w) as tf.Scalar, [plain] as unknown as tf.Variable[])).toThrow(/varList: expected an array of tf\.Variable, received an array holding other values/);
+      plain.dispose();
       expect(tf.memory().numTensors).toBe(start);
       tf.dispose([w, other]);
     });

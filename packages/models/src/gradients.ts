@@ -70,10 +70,14 @@ function nodesBetween(tape: TapeNode[], xs: tf.Tensor[], y: tf.Tensor): { nodes:
  * @param varList variables to differentiate with respect to (default: all trainable variables).
  * @returns `value` (the scalar f returned) and `grads` keyed by variable name; a variable f does not depend on is
  *   absent from `grads`.
- * @throws Error when f returns a non-scalar, or when no variable in `varList` reaches f's value (tf.variableGrads
+ * @throws Error when f is not a function or varList not an array of variables, when f returns a non-scalar, or when no variable in `varList` reaches f's value (tf.variableGrads
  *   throws there too).
  */
 export function variableGrads(f: () => tf.Scalar, varList?: tf.Variable[]): { value: tf.Scalar; grads: tf.NamedTensorMap } {
+  if (typeof f !== 'function') throw new Error(`variableGrads: f: expected a function returning a scalar, received ${f === null ? 'null' : typeof f}`);
+  if (varList !== undefined && (!Array.isArray(varList) || !varList.every((v) => v instanceof tf.Variable))) {
+    throw new Error(`variableGrads: varList: expected an array of tf.Variable, received ${Array.isArray(varList) ? 'an array holding other values' : varList === null ? 'null' : typeof varList}`);
+  }
   const engine = engineInternals();
   if (!engine || engine.state.gradientDepth > 0) return tf.variableGrads(f, varList);
   const variables = (varList ?? Object.values((tf.engine() as unknown as { registeredVariables: Record<string, tf.Variable> }).registeredVariables)).filter(
