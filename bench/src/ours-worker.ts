@@ -32,7 +32,17 @@ const switches = new Set((values.switch ?? '').split(',').map((s) => s.trim()).f
 for (const s of switches) if (!SWITCHES.includes(s)) throw new Error(`--switch: unknown '${s}' (expected ${SWITCHES.join(', ')})`);
 const preset = findPreset(values.preset ?? '');
 const batchSize = Number(values['batch-size']);
-const checkout = studioganCheckout(studioganRoot(values.studiogan), preset.studiogan.commit, STUDIOGAN_COMMITS[preset.studiogan.commit]);
+// Our side reads the preset's StudioGAN YAML from the checkout; without one, reacgan's own preset equal to that
+// file stands in where there is one (said in the notes), else the missing checkout is the error.
+let checkout: string | null;
+const checkoutNotes: string[] = [];
+try {
+  checkout = studioganCheckout(studioganRoot(values.studiogan), preset.studiogan.commit, STUDIOGAN_COMMITS[preset.studiogan.commit]);
+} catch (error) {
+  if (!preset.reacganPreset) throw new Error(`${preset.name}: our side reads ${preset.studiogan.config} from StudioGAN at ${preset.studiogan.commit} (also with --no-torch), and ${(error as Error).message}`);
+  checkout = null;
+  checkoutNotes.push(`no StudioGAN checkout: configured from reacgan's preset ${preset.reacganPreset} (equal to ${preset.studiogan.config} at ${preset.studiogan.commit})`);
+}
 process.env.TF_NUM_INTRAOP_THREADS ??= values.threads;
 process.env.TF_NUM_INTEROP_THREADS ??= values.threads;
 process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
@@ -42,7 +52,7 @@ const tf = await import('@tensorflow/tfjs-core');
 const { initBackend } = await import('reacgan');
 await initBackend({ backend: values.backend, threads: Number(values.threads) });
 const models = await import('@reacgan/models');
-const notes: string[] = [];
+const notes: string[] = [...checkoutNotes];
 if (switches.has('portable')) {
   models.setNativeKernels(false);
   notes.push('@reacgan/models native kernels OFF (portable tfjs path)');

@@ -354,11 +354,30 @@ for (const name of names) {
     process.exit(2);
   }
 }
+const comparedOnly = ['features', 'fid'].filter((s) => sections.has(s));
+if (values['no-torch'] && comparedOnly.length) {
+  const rest = [...sections].filter((s) => !comparedOnly.includes(s));
+  const what = `--sections ${comparedOnly.join(', ')}: ${comparedOnly.length > 1 ? 'these compare' : 'this compares'} with PyTorch / SciPy, which --no-torch turns off`;
+  if (!rest.length) {
+    process.stderr.write(`bench: ${what}, so nothing is left to run; drop --no-torch, or ask for --sections step\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`bench: ${what}: skipped\n`);
+}
 const results: PresetResult[] = [];
-if (sections.has('step')) for (const name of names) for (const malloc of mallocSettings) results.push(await runPreset(findPreset(name), malloc));
 const extras: ExtraResults = {};
-if (sections.has('features') && !values['no-torch']) extras.featureExtraction = await featureExtraction();
-if (sections.has('fid') && !values['no-torch']) extras.fidMath = await fidMath();
+try {
+  if (sections.has('step')) for (const name of names) for (const malloc of mallocSettings) results.push(await runPreset(findPreset(name), malloc));
+  if (sections.has('features') && !values['no-torch']) extras.featureExtraction = await featureExtraction();
+  if (sections.has('fid') && !values['no-torch']) extras.fidMath = await fidMath();
+} catch (error) {
+  // One line (a worker's error arrives with its own stack inside ours): what failed and how to fix it.
+  const lines = (error as Error).message.split('\n');
+  const thrown = lines.filter((line) => /^\w*Error: /.test(line)).pop();
+  const head = lines[0].match(/^(.*? worker (?:exited with \d+|closed its output))/)?.[1];
+  process.stderr.write(`bench: ${head && thrown ? `${head}: ${thrown.replace(/^\w*Error: /, '')}` : lines[0]}\n`);
+  process.exit(1);
+}
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
 if (results.length) {
