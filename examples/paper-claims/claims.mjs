@@ -150,6 +150,11 @@ if (values.arms) {
   const none = selected.filter((s) => !SETTINGS[s].arms.some((a) => values.arms.includes(a)));
   if (none.length) program.error(`error: option '--arms <list>': none of ${values.arms.join(', ')} runs in ${none.join(', ')} (${none.map((s) => `${s}: ${SETTINGS[s].arms.join(', ')}`).join('; ')})`);
 }
+// --report-only rebuilds the report from finished runs: a folder holding none would give an empty report.
+if (values['report-only']) {
+  const finished = selected.flatMap((s) => SETTINGS[s].arms.filter((a) => !values.arms || values.arms.includes(a)).flatMap((a) => seeds.map((seed) => join(out, 'runs', s, `${a}-seed${seed}`, 'report.json')))).filter((f) => existsSync(f));
+  if (!finished.length) program.error(`error: option '--report-only': ${out} holds no finished run of ${selected.join(', ')} (looked for runs/<setting>/<arm>-seed<n>/report.json); train them first (without --report-only), or point --out at the folder a run wrote`);
+}
 // The library is loaded once the options are known to be good (--help and refusals need no build).
 const { data, formatBackendReport, initBackend, openConfiguredDataset, renderPanelsSvg, resolvePreset, trainRun } = await import('reacgan/node');
 

@@ -23,6 +23,7 @@ describe('examples/paper-claims: claims.mjs options', () => {
     [['--settings', 'cifar10-20pc'], /^error: option '--settings <list>': cifar10-20pc runs in full mode only \(no budget in quick mode\); pass --mode full/],
     [['--settings', 'mnist-lr5x', '--arms', 'reacgan-nomask'], /^error: option '--arms <list>': none of reacgan-nomask runs in mnist-lr5x \(mnist-lr5x: acgan, acgan-norm, reacgan\)/],
     [['--sedes', '1'], /^error: unknown option '--sedes'/],
+    [['--report-only', '--out', '/tmp/claims-cli-no-runs-here'], /^error: option '--report-only': \/tmp\/claims-cli-no-runs-here holds no finished run of .*train them first/],
   ])('%j is refused in one line, no stack trace', (args, message) => {
     const r = claims(...args);
     expect(r.status).toBe(1);
