@@ -236,7 +236,8 @@ describe(`your own image folder in one command [${backend}]`, () => {
         new RegExp(`^--root / --resume: folder:${other}: its classes differ from the saved label map .*"10" vs "2".* \\(the run was trained on data\\.root ${join(dir, 'shapes')}, 3 classes\\); if the data moved`),
       );
       const relativeRoot = relative(process.cwd(), moved);
-      await cli(['train', '--resume', run(), '--root', relativeRoot, '--steps', '3', '--no-progress', '--backend', backend, '--set', 'run.print_every=1']);
+      const resumed = await cli(['train', '--resume', run(), '--root', relativeRoot, '--steps', '3', '--no-progress', '--backend', backend, '--set', 'run.print_every=1']);
+      expect(resumed.err).not.toContain('the images given differ'); // moved, not changed
       const ckpt = await loadCheckpoint(join(run(), 'checkpoints', 'last.safetensors'));
       expect(ckpt.meta.step).toBe(3);
       expect(ckpt.meta.config.data.root).toBe(moved);
@@ -246,6 +247,20 @@ describe(`your own image folder in one command [${backend}]`, () => {
     } finally {
       await rename(moved, join(dir, 'shapes'));
     }
+  });
+
+  it('--resume --root on the same number of images and classes but other files: warns that the data differs, then continues', async () => {
+    const first = join(dir, 'resume-data-a');
+    await makeFolder(first, { perClass: 2 });
+    const out = join(dir, 'run-resume-data');
+    await cli(['train', '--dataset', 'folder', '--root', first, '--steps', '1', '--batch-size', '4', '--out', out, '--no-progress', '--no-judge', '--backend', backend, '--set', 'model.gConvDim=2', 'model.dConvDim=2', 'run.sampleEvery=0']);
+    expect((await loadCheckpoint(join(out, 'checkpoints', 'last.safetensors'))).info.trainingData?.fingerprint).toMatch(/^[0-9a-f]{32}$/);
+    const second = join(dir, 'resume-data-b');
+    await makeFolder(second, { perClass: 2 });
+    await writeFile(join(second, '2', '1.png'), picture(1, 40, 40, 999)); // one image replaced by another
+    const { err } = await cli(['train', '--resume', out, '--root', second, '--steps', '2', '--no-progress', '--backend', backend]);
+    expect(err).toMatch(/warning: --root \/ --resume: the images given differ from the run's \(same 6 images and classes, other file names or sizes\)/);
+    expect((await loadCheckpoint(join(out, 'checkpoints', 'last.safetensors'))).meta.step).toBe(2);
   });
 
   it('an error mid-run writes a checkpoint first, and --resume continues from it', async () => {

@@ -28,6 +28,8 @@ export interface CheckpointInfo {
   classNames?: string[];
   /** Evaluations during training (extractor, weights file, reference split): what --resume continues with. */
   evaluation?: { extractor?: 'mnist-judge' | 'cifar10-judge' | 'inception-v3-fid' | 'none'; inceptionWeights?: string | null; allowUnverifiedWeights?: boolean; split?: 'train' | 'test' | 'valid' | 'val' | null };
+  /** The training images: a fingerprint of their relative paths and sizes (--resume warns when the data differs). */
+  trainingData?: { fingerprint: string };
   /** With reason 'error': the error that stopped training. */
   error?: string;
 }

@@ -211,18 +211,21 @@ export interface ReferenceFeatures {
 }
 
 /**
- * A fingerprint of a dataset's content: for image files, every relative path with its size and modification
- * time (a changed, added or removed file changes it); for packaged datasets (MNIST, CIFAR) their source and
- * count.
+ * A fingerprint of a dataset's content: for image files, every relative path with its size and (unless
+ * `withTimes` is false) modification time (a changed, added or removed file changes it); for packaged datasets
+ * (MNIST, CIFAR) their source and count. Without times (and without the name and source, which hold the location)
+ * it survives a copy or move of the data (--resume's check).
  */
-async function datasetFingerprint(dataset: data.Dataset & Partial<dataNode.ImageFileDatasetExtras>): Promise<string> {
-  const hash = createHash('sha256').update(`${dataset.name}\n${dataset.source ?? ''}\n${dataset.count}\n${dataset.classNames.join('\n')}`);
+export async function datasetFingerprint(dataset: data.Dataset & Partial<dataNode.ImageFileDatasetExtras>, withTimes = true): Promise<string> {
+  // Without times, nothing that names the location either (the name and source hold the root).
+  const where = withTimes ? `${dataset.name}\n${dataset.source ?? ''}\n` : `${dataset.imageShape.join('x')}\n`;
+  const hash = createHash('sha256').update(`${where}${dataset.count}\n${dataset.classNames.join('\n')}`);
   if (dataset.files && dataset.root) {
     const { files, root } = dataset;
     for (let start = 0; start < files.length; start += 256) {
       const chunk = files.slice(start, start + 256);
       const stats = await Promise.all(chunk.map((file) => stat(join(root, file))));
-      chunk.forEach((file, i) => hash.update(`\n${file}\t${stats[i].size}\t${Math.round(stats[i].mtimeMs)}`));
+      chunk.forEach((file, i) => hash.update(`\n${file}\t${stats[i].size}${withTimes ? `\t${Math.round(stats[i].mtimeMs)}` : ''}`));
     }
   }
   return hash.digest('hex').slice(0, 32);

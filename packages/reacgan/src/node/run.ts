@@ -31,7 +31,7 @@ import { CONDITIONING_METHODS } from '../train/step/methods.js';
 import { Trainer } from '../train/trainer.js';
 import { versions } from '../versions.js';
 import { assertResumable, type CheckpointInfo, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
-import { assertJudgeDataUsed, type Evaluator, type ExtractorName, JUDGE_EXTRACTORS, judgeDataOptions, openEvaluator, referenceFeatures, referenceSet } from './evaluator.js';
+import { assertJudgeDataUsed, datasetFingerprint, type Evaluator, type ExtractorName, JUDGE_EXTRACTORS, judgeDataOptions, openEvaluator, referenceFeatures, referenceSet } from './evaluator.js';
 import { writeFileAtomic } from './fs-atomic.js';
 import { encodePng } from './png.js';
 import { TrainingProgress } from './progress.js';
@@ -214,6 +214,14 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     assertResumable(resumedFrom, checkpoint);
     await assertSameTrainingData(checkpoint, train, join(out, 'labels.json'));
   }
+  const trainingData = { fingerprint: await datasetFingerprint(train, false) };
+  const recordedData = checkpoint?.info.trainingData?.fingerprint;
+  if (recordedData && recordedData !== trainingData.fingerprint) {
+    log(
+      `warning: --root / --resume: the images given differ from the run's (same ${train.count} images and classes, other file names or sizes); ` +
+        `training continues on them, and evaluations from here on (and best.safetensors) compare with this data, not the run's`,
+    );
+  }
   const settings = trainingEvaluationSettings(options, kind, checkpoint?.info.evaluation ?? null);
   const trainer = Trainer.create(config, { dataset: train, initialize: !checkpoint });
   let evaluation: TrainingEvaluator | null = null;
@@ -297,6 +305,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     backend: options.backend,
     versions,
     classNames: [...train.classNames],
+    trainingData,
     evaluation: evaluationInfo,
     ...extra,
   });
