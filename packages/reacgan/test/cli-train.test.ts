@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as dataNode from '@reacgan/data/node';
@@ -282,6 +282,13 @@ describe(`reacgan train → sample → evaluate → resume on MNIST [${backend}]
     expect(await readdir(folder)).toEqual([]);
     release!();
     await write.catch(() => undefined);
+  });
+
+  it('train refuses at once an --out that can never be a folder (a file, or under a file)', async () => {
+    const file = join(dir, 'not-a-folder.txt');
+    await writeFile(file, 'x');
+    await expect(cli(['train', '--backend', backend, '--steps', '2', '--out', file, '--no-progress'])).rejects.toThrow(/^--out: expected a folder \(new or existing\), received .*not-a-folder\.txt, which is a file$/);
+    await expect(cli(['train', '--backend', backend, '--steps', '2', '--out', join(file, 'run'), '--no-progress'])).rejects.toThrow(/^--out: expected a folder \(new or existing\), received .*not-a-folder\.txt\/run, but .*not-a-folder\.txt is a file$/);
   });
 
   it('train refuses an --out that already holds a run, and --resume refuses a --steps total not above the checkpoint', async () => {

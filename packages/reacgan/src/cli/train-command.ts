@@ -1,5 +1,5 @@
-import { existsSync, statSync } from 'node:fs';
-import { join, resolve as resolvePath } from 'node:path';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import { type Command, Option } from 'commander';
 import { formatBackendReport, initBackend, parseBackendChoice } from '../backend.js';
 import type { KeyOrigins } from '../config/keys.js';
@@ -121,6 +121,27 @@ export function resumeConfig(config: ReacganConfig, step: number, options: Train
   return resolved;
 }
 
+/**
+ * Refuses a path that cannot become a folder: it, or the nearest of its ancestors that exists, is not a folder, or
+ * that ancestor is not writable (when the path does not exist yet).
+ * @throws Error naming the flag, the path and what is in the way.
+ */
+export function assertCanBeFolder(path: string, flag: string): void {
+  let at = resolvePath(path);
+  while (!existsSync(at) && dirname(at) !== at) at = dirname(at);
+  const stats = statSync(at);
+  if (!stats.isDirectory()) {
+    throw new Error(`${flag}: expected a folder (new or existing), received ${path}${at === resolvePath(path) ? ', which is a file' : `, but ${at} is a file`}`);
+  }
+  if (at !== resolvePath(path)) {
+    try {
+      accessSync(at, constants.W_OK);
+    } catch {
+      throw new Error(`${flag}: expected a folder that can be created, received ${path}, but ${at} is not writable`);
+    }
+  }
+}
+
 /** The train command's flags that library messages may point to (see cli/messages.ts). */
 const TRAIN_FLAGS = { split: '--eval-split', extractor: '--eval-extractor', onBadFile: true, root: true, inceptionWeights: true, batchSize: true } as const;
 
@@ -163,6 +184,8 @@ export function registerTrainCommand(program: Command): void {
         const given = EVALUATION_FLAGS.filter(([key]) => options[key] !== undefined && !(key === 'evalExtractor' && options.evalExtractor === 'none')).map(([key, flag]) => (typeof options[key] === 'string' ? `${flag} ${String(options[key])}` : flag));
         if (given.length) throw new Error(`--no-judge: no evaluations during training, so expected none of the evaluation flags, received ${given.join(', ')}; drop --no-judge to evaluate, or drop those flags`);
       }
+      // A --out that can never be a folder fails now, not after the dataset, judge and reference statistics.
+      if (options.out !== undefined) assertCanBeFolder(options.out, '--out');
       const log = (line: string) => console.error(line);
       let config: ReacganConfig;
       let source: string;
