@@ -55,6 +55,11 @@ function nodesBetween(tape: TapeNode[], xs: tf.Tensor[], y: tf.Tensor): { nodes:
   return { nodes: tape.filter((_, i) => kept[i]), fromX };
 }
 
+/** Frees the tensors the nodes saved for their gradients (each node's own clones: no other reader). */
+function freeSaved(nodes: Iterable<TapeNode>): void {
+  for (const node of nodes) for (const t of node.saved ?? []) t.dispose();
+}
+
 /**
  * `tf.variableGrads` with PyTorch autograd's memory behaviour. tfjs-core's backward pass keeps every tensor a
  * forward kernel saved for its gradient, and the gradient of every intermediate tensor, until the whole backward
@@ -84,9 +89,6 @@ export function variableGrads(f: () => tf.Scalar, varList?: tf.Variable[]): { va
     (v) => v.trainable,
   );
   if (variables.length === 0) throw new Error('variableGrads: expected at least one trainable variable in varList, received none');
-  const freeTape = (nodes: Iterable<TapeNode>) => {
-    for (const node of nodes) for (const t of node.saved ?? []) t.dispose();
-  };
   let y: tf.Scalar;
   try {
     y = engine.scopedRun(
@@ -95,45 +97,38 @@ export function variableGrads(f: () => tf.Scalar, varList?: tf.Variable[]): { va
       () => engine.tidy('forward', f),
     );
   } catch (error) {
-    freeTape(engine.state.activeTape ?? []);
+    freeSaved(engine.state.activeTape ?? []);
     engine.state.activeTape = null;
     throw error;
   }
   const tape = engine.state.activeTape ?? [];
   engine.state.activeTape = null;
   if (!(y instanceof tf.Tensor) || y.rank !== 0) {
-    freeTape(tape);
+    freeSaved(tape);
     tf.dispose(y as tf.TensorContainer);
     throw new Error(`variableGrads: expected f to return a scalar tensor, received ${y instanceof tf.Tensor ? `shape [${y.shape.join(', ')}]` : typeof y}`);
   }
   const { nodes, fromX } = nodesBetween(tape, variables, y);
   if (nodes.length === 0) {
-    freeTape(tape);
+    freeSaved(tape);
     y.dispose();
     throw new Error('variableGrads: none of the variables in varList reaches the value f returns (no gradient path)');
   }
   // Saved tensors of nodes off the x → y path are never read: free them now (tfjs frees them at the end).
   const onPath = new Set(nodes);
-  freeTape(tape.filter((node) => !onPath.has(node)));
-  const wanted = new Set(variables.map((v) => v.id));
+  freeSaved(tape.filter((node) => !onPath.has(node)));
   try {
-    return backward(nodes, fromX, wanted, variables, y, freeTape);
+    return backward(nodes, fromX, variables, y);
   } catch (error) {
-    freeTape(nodes);
+    freeSaved(nodes);
     y.dispose();
     throw error;
   }
 }
 
 /** The reverse walk of {@link variableGrads}: gradients by variable name, freeing as it goes. */
-function backward(
-  nodes: TapeNode[],
-  fromX: Set<number>,
-  wanted: Set<number>,
-  variables: tf.Variable[],
-  y: tf.Scalar,
-  freeTape: (nodes: Iterable<TapeNode>) => void,
-): { value: tf.Scalar; grads: tf.NamedTensorMap } {
+function backward(nodes: TapeNode[], fromX: Set<number>, variables: tf.Variable[], y: tf.Scalar): { value: tf.Scalar; grads: tf.NamedTensorMap } {
+  const wanted = new Set(variables.map((v) => v.id));
   return tf.tidy(() => {
     // Gradient of each tensor id still to be consumed. A tensor's gradient is complete once every node that took it
     // as an input has run backward, which (walking the tape in reverse) is when the node that produced it is reached.
@@ -180,7 +175,7 @@ function backward(
         hold(x.id, sum);
       }
       // This node's saved tensors and its outputs' gradients have no reader left.
-      freeTape([node]);
+      freeSaved([node]);
       for (const o of node.outputs) if (!wanted.has(o.id)) release(o.id);
     }
     const grads: tf.NamedTensorMap = {};
