@@ -6,7 +6,7 @@ import type { KeyOrigins } from '../config/keys.js';
 import { mergeConfigInputs } from '../config/presets.js';
 import { type ReacganConfig, resolveConfig } from '../config/resolve.js';
 import type { ConfigInput } from '../config/schema.js';
-import { assertResumable, loadCheckpoint } from '../node/checkpoint.js';
+import { assertResumable, loadCheckpoint, resumeCheckpointPath } from '../node/checkpoint.js';
 import { FID_INCEPTION_WEIGHTS_URL } from '../node/evaluator.js';
 import { removePendingTempFiles } from '../node/fs-atomic.js';
 import { datasetKind, studioGanDatasetName, trainRun } from '../node/run.js';
@@ -192,7 +192,7 @@ export function registerTrainCommand(program: Command): void {
       let out: string;
       let dataset: CliConfig['dataset'];
       if (options.resume) {
-        const file = resumeCheckpoint(options.resume);
+        const file = resumeCheckpointPath(options.resume);
         const ckpt = await loadCheckpoint(file);
         assertResumable(file, ckpt);
         config = resumeConfig(ckpt.meta.config, ckpt.meta.step, options);
@@ -255,16 +255,4 @@ export function registerTrainCommand(program: Command): void {
       }
     }),
   );
-}
-
-/** The checkpoint `--resume <run directory | checkpoint file>` names. @throws Error naming --resume, what was expected and what was received. */
-function resumeCheckpoint(resume: string): string {
-  const expected = '--resume: expected a run directory (with checkpoints/last.safetensors) or a .safetensors checkpoint file';
-  if (!existsSync(resume)) throw new Error(`${expected}, received ${resume}, which does not exist`);
-  const isDirectory = statSync(resume).isDirectory();
-  if (!isDirectory && resume.endsWith('.safetensors')) return resume;
-  if (!isDirectory) throw new Error(`${expected}, received ${resume}, a file that is not a .safetensors checkpoint`);
-  const file = join(resume, 'checkpoints', 'last.safetensors');
-  if (!existsSync(file)) throw new Error(`${expected}, received ${resume}, a folder without checkpoints/last.safetensors`);
-  return file;
 }

@@ -8,7 +8,9 @@
  *
  * Writes are atomic (temporary file, fsync, rename): an interrupted save leaves the previous checkpoint.
  */
+import { existsSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { join } from 'node:path';
 import * as models from '@reacgan/models';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { TrainingStateMeta } from '../train/state.js';
@@ -126,4 +128,16 @@ async function readWholeFile(path: string): Promise<Uint8Array> {
   } finally {
     await handle.close();
   }
+}
+
+/** The checkpoint `--resume <run directory | checkpoint file>` names. @throws Error naming --resume, what was expected and what was received. */
+export function resumeCheckpointPath(resume: string): string {
+  const expected = '--resume: expected a run directory (with checkpoints/last.safetensors) or a .safetensors checkpoint file';
+  if (!existsSync(resume)) throw new Error(`${expected}, received ${resume}, which does not exist`);
+  const isDirectory = statSync(resume).isDirectory();
+  if (!isDirectory && resume.endsWith('.safetensors')) return resume;
+  if (!isDirectory) throw new Error(`${expected}, received ${resume}, a file that is not a .safetensors checkpoint`);
+  const file = join(resume, 'checkpoints', 'last.safetensors');
+  if (!existsSync(file)) throw new Error(`${expected}, received ${resume}, a folder without checkpoints/last.safetensors`);
+  return file;
 }

@@ -30,7 +30,7 @@ import { NonFiniteLossError, type StepRecord } from '../train/records.js';
 import { CONDITIONING_METHODS } from '../train/step/methods.js';
 import { Trainer } from '../train/trainer.js';
 import { versions } from '../versions.js';
-import { assertResumable, type CheckpointInfo, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { assertResumable, type CheckpointInfo, loadCheckpoint, resumeCheckpointPath, saveCheckpoint } from './checkpoint.js';
 import { assertJudgeDataUsed, datasetFingerprint, type Evaluator, type ExtractorName, JUDGE_EXTRACTORS, judgeDataOptions, openEvaluator, referenceFeatures, referenceSet } from './evaluator.js';
 import { writeFileAtomic } from './fs-atomic.js';
 import { encodePng } from './png.js';
@@ -209,19 +209,12 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   let checkpoint: Awaited<ReturnType<typeof loadCheckpoint>> | null = null;
   let resumedFrom: string | null = null;
   if (options.resume) {
-    resumedFrom = resolve(options.resume.endsWith('.safetensors') ? options.resume : join(options.resume, 'checkpoints', 'last.safetensors'));
+    resumedFrom = resolve(resumeCheckpointPath(options.resume));
     checkpoint = await loadCheckpoint(resumedFrom);
     assertResumable(resumedFrom, checkpoint);
-    await assertSameTrainingData(checkpoint, train, join(out, 'labels.json'));
   }
   const trainingData = { fingerprint: await datasetFingerprint(train, false) };
-  const recordedData = checkpoint?.info.trainingData?.fingerprint;
-  if (recordedData && recordedData !== trainingData.fingerprint) {
-    log(
-      `warning: --root / --resume: the images given differ from the run's (same ${train.count} images and classes, other file names or sizes); ` +
-        `training continues on them, and evaluations from here on (and best.safetensors) compare with this data, not the run's`,
-    );
-  }
+  if (checkpoint) await checkSameTrainingData(checkpoint, train, join(out, 'labels.json'), trainingData.fingerprint, log);
   const settings = trainingEvaluationSettings(options, kind, checkpoint?.info.evaluation ?? null);
   const trainer = Trainer.create(config, { dataset: train, initialize: !checkpoint });
   let evaluation: TrainingEvaluator | null = null;
@@ -493,9 +486,16 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
 /**
  * --resume continues with the very batches the run would have drawn, so the data must be the run's: the same classes
  * (labels.json, else the checkpoint's class names) and the same number of images (the checkpoint's data iterator).
+ * Other images of the same count and classes (their `fingerprint` differs from the recorded one) are warned about.
  * @throws Error naming --root and --resume, what the run recorded and what was given.
  */
-async function assertSameTrainingData(checkpoint: Awaited<ReturnType<typeof loadCheckpoint>>, train: dataNode.Dataset, labelsFile: string): Promise<void> {
+async function checkSameTrainingData(
+  checkpoint: Awaited<ReturnType<typeof loadCheckpoint>>,
+  train: dataNode.Dataset,
+  labelsFile: string,
+  fingerprint: string,
+  log: (line: string) => void,
+): Promise<void> {
   const recordedRoot = checkpoint.meta.config.data.root;
   const recorded = `the run was trained on data.root ${recordedRoot ?? `(the ${checkpoint.meta.config.data.name} loader's default location)`}`;
   const remedy = 'if the data moved, pass its new location with --root <dir>; to train on other data, start a new run without --resume';
@@ -510,6 +510,13 @@ async function assertSameTrainingData(checkpoint: Awaited<ReturnType<typeof load
   const count = (checkpoint.meta.batches as { count?: unknown } | undefined)?.count;
   if (typeof count === 'number' && count !== train.count) {
     throw new Error(`--root / --resume: expected the ${count} images ${recorded.replace('the run was ', '')}, received ${train.count} images in ${train.name}; resuming draws the run's next batches by image index, so it needs the same images; ${remedy}`);
+  }
+  const recordedFingerprint = checkpoint.info.trainingData?.fingerprint;
+  if (recordedFingerprint && recordedFingerprint !== fingerprint) {
+    log(
+      `warning: --root / --resume: the images given differ from the run's (same ${train.count} images and classes, other file names or sizes); ` +
+        `training continues on them, and evaluations from here on (and best.safetensors) compare with this data, not the run's`,
+    );
   }
 }
 
