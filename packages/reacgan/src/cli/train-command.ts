@@ -1,5 +1,5 @@
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
-import { dirname, join, resolve as resolvePath } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve as resolvePath } from 'node:path';
 import { type Command, Option } from 'commander';
 import { formatBackendReport, initBackend, parseBackendChoice } from '../backend.js';
 import type { KeyOrigins } from '../config/keys.js';
@@ -8,7 +8,7 @@ import { type ReacganConfig, resolveConfig } from '../config/resolve.js';
 import type { ConfigInput } from '../config/schema.js';
 import { assertResumable, loadCheckpoint, resumeCheckpointPath } from '../node/checkpoint.js';
 import { FID_INCEPTION_WEIGHTS_URL } from '../node/evaluator.js';
-import { removePendingTempFiles } from '../node/fs-atomic.js';
+import { assertCanBeFolder, removePendingTempFiles } from '../node/fs-atomic.js';
 import { datasetKind, studioGanDatasetName, trainRun } from '../node/run.js';
 import { addConfigOptions, type CliConfig, configFromCli, type ConfigCliOptions, parseSetOptions } from './config-options.js';
 import { backendOption } from './backend-command.js';
@@ -119,27 +119,6 @@ export function resumeConfig(config: ReacganConfig, step: number, options: Train
     }
   }
   return resolved;
-}
-
-/**
- * Refuses a path that cannot become a folder: it, or the nearest of its ancestors that exists, is not a folder, or
- * that ancestor is not writable (when the path does not exist yet).
- * @throws Error naming the flag, the path and what is in the way.
- */
-export function assertCanBeFolder(path: string, flag: string): void {
-  let at = resolvePath(path);
-  while (!existsSync(at) && dirname(at) !== at) at = dirname(at);
-  const stats = statSync(at);
-  if (!stats.isDirectory()) {
-    throw new Error(`${flag}: expected a folder (new or existing), received ${path}${at === resolvePath(path) ? ', which is a file' : `, but ${at} is a file`}`);
-  }
-  if (at !== resolvePath(path)) {
-    try {
-      accessSync(at, constants.W_OK);
-    } catch {
-      throw new Error(`${flag}: expected a folder that can be created, received ${path}, but ${at} is not writable`);
-    }
-  }
 }
 
 /** The train command's flags that library messages may point to (see cli/messages.ts). */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { accessSync, constants, existsSync, rmSync, statSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
+import { dirname, basename, join, resolve } from 'node:path';
 
 /** The file operations an atomic write uses (injectable, so tests can interrupt a write). */
 export interface AtomicWriteIo {
@@ -87,4 +87,25 @@ export async function assertNewOrEmptyFolder(path: string, flag: string): Promis
     throw new Error(`${flag}: expected a new or empty folder, received ${path}, which holds ${existing.length} entr${existing.length === 1 ? 'y' : 'ies'} (${shown}${existing.length > 3 ? ', …' : ''}); choose another ${flag} or empty it`);
   }
   return existing !== null;
+}
+
+/**
+ * Refuses a path that cannot become a folder: it, or the nearest of its ancestors that exists, is not a folder, or
+ * that ancestor is not writable (when the path does not exist yet).
+ * @throws Error naming the flag, the path and what is in the way.
+ */
+export function assertCanBeFolder(path: string, flag: string): void {
+  let at = resolve(path);
+  while (!existsSync(at) && dirname(at) !== at) at = dirname(at);
+  const stats = statSync(at);
+  if (!stats.isDirectory()) {
+    throw new Error(`${flag}: expected a folder (new or existing), received ${path}${at === resolve(path) ? ', which is a file' : `, but ${at} is a file`}`);
+  }
+  if (at !== resolve(path)) {
+    try {
+      accessSync(at, constants.W_OK);
+    } catch {
+      throw new Error(`${flag}: expected a folder that can be created, received ${path}, but ${at} is not writable`);
+    }
+  }
 }
