@@ -146,13 +146,15 @@ const selected = values.settings ?? Object.keys(SETTINGS).filter((s) => BUDGETS[
 const fullOnly = selected.filter((s) => !BUDGETS[s]);
 if (fullOnly.length) program.error(`error: option '--settings <list>': ${fullOnly.join(', ')} run${fullOnly.length === 1 ? 's' : ''} in full mode only (no budget in ${mode} mode); pass --mode full, or drop ${fullOnly.join(', ')}`);
 const seeds = values.seeds ?? BUDGETS.seeds;
-if (values.arms) {
-  const none = selected.filter((s) => !SETTINGS[s].arms.some((a) => values.arms.includes(a)));
-  if (none.length) program.error(`error: option '--arms <list>': none of ${values.arms.join(', ')} runs in ${none.join(', ')} (${none.map((s) => `${s}: ${SETTINGS[s].arms.join(', ')}`).join('; ')})`);
-}
+/** The arms of a setting this invocation runs (--arms narrows them). */
+const armsOf = (key) => SETTINGS[key].arms.filter((a) => !values.arms || values.arms.includes(a));
+const none = selected.filter((s) => armsOf(s).length === 0);
+if (none.length) program.error(`error: option '--arms <list>': none of ${values.arms.join(', ')} runs in ${none.join(', ')} (${none.map((s) => `${s}: ${SETTINGS[s].arms.join(', ')}`).join('; ')})`);
+/** The run directory of one setting, arm and seed. */
+const runDir = (key, arm, seed) => join(out, 'runs', key, `${arm}-seed${seed}`);
 // --report-only rebuilds the report from finished runs: a folder holding none would give an empty report.
 if (values['report-only']) {
-  const finished = selected.flatMap((s) => SETTINGS[s].arms.filter((a) => !values.arms || values.arms.includes(a)).flatMap((a) => seeds.map((seed) => join(out, 'runs', s, `${a}-seed${seed}`, 'report.json')))).filter((f) => existsSync(f));
+  const finished = selected.flatMap((key) => armsOf(key).flatMap((arm) => seeds.map((seed) => join(runDir(key, arm, seed), 'report.json')))).filter((f) => existsSync(f));
   if (!finished.length) program.error(`error: option '--report-only': ${out} holds no finished run of ${selected.join(', ')} (looked for runs/<setting>/<arm>-seed<n>/report.json); train them first (without --report-only), or point --out at the folder a run wrote`);
 }
 // The library is loaded once the options are known to be good (--help and refusals need no build).
@@ -179,9 +181,9 @@ for (const key of selected) {
   const budget = BUDGETS[key];
   const runs = [];
   const subset = setting.subset && !values['report-only'] ? await subsetOf(resolvePreset('mnist/acgan', setting.config()), setting.subset) : null;
-  for (const arm of setting.arms.filter((a) => !values.arms || values.arms.includes(a))) {
+  for (const arm of armsOf(key)) {
     for (const seed of seeds) {
-      const dir = join(out, 'runs', key, `${arm}-seed${seed}`);
+      const dir = runDir(key, arm, seed);
       const overrides = mergeAll(setting.config(), ARMS[arm].config, {
         optimization: { totalSteps: budget.steps },
         run: { seed, headDiagnostics: true, printEvery: 10, evalEvery: budget.evalEvery, evalNumSamples: budget.evalNumSamples, sampleEvery: budget.steps, saveEvery: budget.steps, maxTrainSeconds: budget.maxTrainSeconds ?? null, tensorboard: false },
